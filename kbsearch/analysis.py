@@ -1,0 +1,122 @@
+"""Turn text into index terms: the one analyser shared by indexing and queries.
+
+Technical tokens stay whole: ``0x0000000A``, ``c0000005``, ``win32``,
+``perfctrs.dll``, ``3.51``, ``FILE_FLAG_DELETE_ON_CLOSE``. A joined token
+(``client.lkp``) is indexed both whole and as its parts (``client``,
+``lkp``), so ``client.lkp`` and ``client lkp`` both find it. Plain words are
+lower-cased and stemmed (Snowball English). Stop words are dropped but still
+take a position, so phrases and proximity keep their true distances.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import Stemmer
+
+__all__ = ["STOP_WORDS", "analyze", "analyze_spans", "query_terms", "stem", "words"]
+
+# Function words that carry no evidence on their own. Negations ("not",
+# "no", "cannot") are kept: error messages turn on them.
+STOP_WORDS = frozenset(
+    """a an and are as at be been but by for from has have i if in into is it its
+    of on or so such that the their then there these they this to was were which
+    while will with you your we us our me my he she his her them
+    """.split()
+)
+
+_TOKEN_RE = re.compile(r"\w+(?:['\u2019]\w+)*(?:[.\-]\w+(?:['\u2019]\w+)*)*")
+_SPLIT_RE = re.compile(r"[.\-_]+")
+_APOS_RE = re.compile(r"['\u2019]")
+
+_stemmer = Stemmer.Stemmer("english")
+_stem_cache: dict[str, str] = {}
+
+
+def stem(word: str) -> str:
+    """Stem one lower-case word; words with digits or symbols stay as they are."""
+    s = _stem_cache.get(word)
+    if s is None:
+        if word.isalpha() and len(word) > 2:
+            s = _stemmer.stemWord(word)
+        else:
+            s = word
+        if len(_stem_cache) < 500_000:
+            _stem_cache[word] = s
+    return s
+
+
+def words(text: str) -> list[str]:
+    """Raw lower-case tokens of ``text`` (apostrophes removed), unstemmed."""
+    return [_APOS_RE.sub("", t) for t in _TOKEN_RE.findall(text.lower())]
+
+
+def analyze(text: str, start: int = 0, split_compounds: bool = True) -> Iterator[tuple[int, str]]:
+    """Yield ``(position, term)`` for ``text``, positions counting from ``start``.
+
+    With ``split_compounds`` (indexing), a joined token yields itself and its
+    parts; without it (queries), only the whole token, which is the precise one.
+    """
+    pos = start
+    stop = STOP_WORDS
+    get = _stem_cache.get
+    for tok in _TOKEN_RE.findall(text.lower()):
+        if "'" in tok or "\u2019" in tok:
+            tok = _APOS_RE.sub("", tok)
+        if tok in stop:
+            pos += 1
+            continue
+        if "." in tok or "-" in tok or "_" in tok:
+            parts = [p for p in _SPLIT_RE.split(tok) if p]
+            if len(parts) > 1:
+                yield pos, tok
+                if all(p.isdigit() for p in parts):
+                    pos += 1  # a version or number: 3.51, 4.0.1381
+                elif split_compounds:
+                    for p in parts:
+                        if p not in stop:
+                            yield pos, stem(p)
+                        pos += 1
+                else:
+                    pos += len(parts)
+                continue
+            tok = parts[0] if parts else tok
+        s = get(tok)
+        if s is None:
+            s = stem(tok)
+        yield pos, s
+        pos += 1
+
+
+def query_terms(text: str) -> list[str]:
+    """Distinct terms of a free-text query, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for _, t in analyze(text, split_compounds=False):
+        seen.setdefault(t, None)
+    return list(seen)
+
+
+def analyze_spans(text: str, start: int = 0) -> Iterator[tuple[int, str, int, int]]:
+    """Query-side terms with where they stand: ``(position, term, startchar, endchar)``.
+
+    Slower than :func:`analyze`; for parsing query syntax and for highlighting.
+    """
+    pos = start
+    for m in _TOKEN_RE.finditer(text):
+        last = pos
+        for p, term in analyze(m.group(), pos, split_compounds=False):
+            yield p, term, m.start(), m.end()
+            last = p
+        # Advance as far as analyze() did: one token may span several positions.
+        pos = max(last + 1, pos + _width(m.group()))
+
+
+def _width(tok: str) -> int:
+    """How many positions one raw token takes (joined tokens take one a part)."""
+    tok = tok.lower()
+    if "." in tok or "-" in tok or "_" in tok:
+        parts = [p for p in _SPLIT_RE.split(tok) if p]
+        if len(parts) > 1 and not all(p.isdigit() for p in parts):
+            return len(parts)
+    return 1

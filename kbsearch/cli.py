@@ -1,0 +1,225 @@
+"""The ``kbsearch`` command: parses arguments, calls the API, prints.
+
+Nothing here decides anything a Python caller could not do through
+:class:`kbsearch.KnowledgeBase`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from . import __version__
+
+
+def _fail(e: Exception) -> click.ClickException:
+    return click.ClickException(str(e))
+
+
+class _DefaultSearch(click.Group):
+    """``kbsearch QUERY`` means ``kbsearch search QUERY``."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "-V"):
+            args = ["search", *args]
+        return super().parse_args(ctx, args)
+
+
+index_option = click.option(
+    "--index", "index_dir", envvar="KBSEARCH_INDEX", type=click.Path(file_okay=False),
+    help="Index directory (default: $KBSEARCH_INDEX, else ./index; built from the default corpus on first use).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def _open(index_dir):
+    from .errors import KBSearchError
+    from .kb import KnowledgeBase
+
+    try:
+        return KnowledgeBase.open(index_dir, on_build=lambda m: click.echo(m, err=True))
+    except KBSearchError as e:
+        raise _fail(e)
+
+
+def _dump(obj) -> None:
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(cls=_DefaultSearch, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", message="kbsearch %(version)s", help="Show the version and exit.")
+def cli():
+    """Search archives of Microsoft Knowledge Base articles.
+
+    \b
+    kbsearch "redirector unable to delete"     rank articles for a symptom
+    kbsearch index PATH...                     add article files to the index
+    kbsearch show Q168845                      print one article
+    kbsearch stats                             what the index holds
+    """
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many hits.")
+@click.option("--product", help="Only articles for this product (name words, tag or platform, e.g. winnt).")
+@click.option("--version", "version", help="Only articles for this version (e.g. 4.0 or winnt:4.0).")
+@click.option("--keyword", help="Only articles with this keyword (e.g. kbbug).")
+@click.option("--explain", is_flag=True, help="Show which terms and fields made each score.")
+@json_option
+@index_option
+def search(query, limit, product, version, keyword, explain, as_json, index_dir):
+    """Rank articles for QUERY: free text, an article number, or Whoosh syntax."""
+    from .errors import KBSearchError
+
+    text = " ".join(query)
+    kb = _open(index_dir)
+    try:
+        res = kb.results(text, limit=limit, product=product, version=version, keyword=keyword, explain=explain)
+    except KBSearchError as e:
+        raise _fail(e)
+    finally:
+        kb.close()
+    if as_json:
+        _dump(res.to_dict())
+        return
+    if not res.hits:
+        click.echo("No matching articles.", err=True)
+        return
+    for n, h in enumerate(res.hits, 1):
+        title = click.style(h.title, bold=True)
+        click.echo(f"{n:2}. {click.style(h.id, fg='cyan')}  {title}")
+        meta = " · ".join(x for x in (h.product, h.date, f"score {h.score:.2f}") if x)
+        click.echo(f"    {click.style(meta, dim=True)}")
+        if h.snippet:
+            click.echo(f"    {_highlight(h)}")
+        if h.explanation is not None:
+            for e in h.explanation:
+                click.echo(f"      {e['field']}:{e['term']:<20} weight {e['weight']:>6}  score {e['score']:>8}")
+
+
+def _highlight(h) -> str:
+    out, last = [], 0
+    for a, b in h.spans:
+        out.append(h.snippet[last:a])
+        out.append(click.style(h.snippet[a:b], fg="yellow", bold=True))
+        last = b
+    out.append(h.snippet[last:])
+    return "".join(out)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--rebuild", is_flag=True, help="Re-index everything, not only new or changed files.")
+@click.option("--wait", is_flag=True, help="If another run is writing this index, wait for it instead of failing.")
+@click.option("--procs", type=click.IntRange(1, 64), help="Worker processes (default: one per core).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@json_option
+@index_option
+def index(paths, rebuild, wait, procs, quiet, as_json, index_dir):
+    """Add the article files under PATHS (every *.txt, recursively) to the index.
+
+    Only new or changed files are read; articles whose files are gone are
+    removed. Files that are not articles are skipped and listed.
+    """
+    from .errors import KBSearchError
+    from .ingest import index_paths
+    from .kb import default_index_dir
+
+    index_dir = index_dir or default_index_dir()
+    show_bar = not quiet and not as_json and sys.stderr.isatty()
+    bar = _Progress() if show_bar else None
+    try:
+        report = index_paths(index_dir, paths, rebuild=rebuild, procs=procs, wait=wait,
+                             progress=bar.update if bar else None)
+    except KBSearchError as e:
+        raise _fail(e)
+    except KeyboardInterrupt:
+        raise click.ClickException("interrupted: the index is as it was before this run")
+    finally:
+        if bar:
+            bar.close()
+    if as_json:
+        _dump(report.to_dict())
+        return
+    if quiet:
+        return
+    for s in report.skipped:
+        click.echo(f"skipped {s.path}: {s.reason}", err=True)
+    for d in report.duplicates:
+        click.echo(f"duplicate {d.id}: kept {d.kept}, dropped {d.dropped}", err=True)
+    click.echo(
+        f"Indexed {index_dir}: {report.added} added, {report.updated} updated, {report.removed} removed, "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped; "
+        f"{report.articles} articles in {report.seconds:.1f}s"
+    )
+
+
+class _Progress:
+    """A stderr progress line with counts, rate and ETA (terminals only)."""
+
+    def __init__(self):
+        self.t0 = time.perf_counter()
+        self.shown = False
+
+    def update(self, done: int, total: int) -> None:
+        el = time.perf_counter() - self.t0
+        rate = done / el if el > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else 0.0
+        width = 30
+        fill = int(width * done / total) if total else width
+        line = f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{total} files  {rate:,.0f}/s  ETA {eta:4.0f}s"
+        click.echo(line, err=True, nl=False)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("", err=True)
+
+
+@cli.command()
+@click.argument("article_id")
+@json_option
+@index_option
+def show(article_id, as_json, index_dir):
+    """Print one article: Q168845, 168845 or KB168845."""
+    from .errors import KBSearchError
+
+    kb = _open(index_dir)
+    try:
+        art = kb.get(article_id)
+    except KBSearchError as e:
+        raise _fail(e)
+    finally:
+        kb.close()
+    if as_json:
+        from .article import article_dict
+
+        _dump(article_dict(art))
+        return
+    click.echo(art.text.rstrip("\n"))
+
+
+@cli.command()
+@json_option
+@index_option
+def stats(as_json, index_dir):
+    """How many articles the index holds, by product."""
+    kb = _open(index_dir)
+    try:
+        st = kb.stats()
+    finally:
+        kb.close()
+    if as_json:
+        _dump(st)
+        return
+    click.echo(f"{st['articles']} articles in {st['index']}")
+    for name, n in st["products"].items():
+        click.echo(f"{n:8}  {name}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,426 @@
+"""Find article files, turn them into index documents, and commit them.
+
+An index run is incremental: files are compared with what the index holds
+(path, size and modification time), so only new or changed files are parsed
+and files that are gone have their articles removed. The work is split over
+worker processes, each writing its own segment; the parent holds the index
+lock and commits everything in one step, so an interrupted run leaves the
+previous index as it was.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from . import engine
+from .analysis import analyze
+from .article import Article, NotAnArticle, parse_article
+from .errors import KBSearchError
+
+# Posting weights of the sections inside the ``body`` composite field (BM25F
+# by construction: a term's weight in a document is the weighted sum of its
+# occurrences). Titles and symptom descriptions are what users paraphrase.
+SECTION_WEIGHTS = {
+    "title": 4.0,
+    "symptoms": 2.0,
+    "symptom": 2.0,
+    "cause": 1.5,
+    "summary": 1.5,
+    "query words": 2.0,
+    "applies to": 0.5,
+}
+DEFAULT_WEIGHT = 1.0
+SECTION_GAP = 100  # positions between sections, so no phrase spans two
+
+# Files larger than this are not articles (the largest real one is ~180 KB).
+MAX_FILE_BYTES = 8 * 1024 * 1024
+# Below this many files a run stays in one process: forking costs more.
+PARALLEL_MIN_FILES = 2000
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class Duplicate:
+    id: str
+    kept: str
+    dropped: str
+
+
+@dataclass
+class IndexReport:
+    """What an index run did; the CLI prints it, callers inspect it."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    seconds: float = 0.0
+    articles: int = 0
+
+    def to_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "duplicates": [{"id": d.id, "kept": d.kept, "dropped": d.dropped} for d in self.duplicates],
+            "seconds": round(self.seconds, 3),
+            "articles": self.articles,
+        }
+
+
+# --- finding files ----------------------------------------------------------
+
+def display_path(path: str) -> str:
+    """A printable, UTF-8-safe form of a path (undecodable bytes escaped)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def find_files(roots: Iterable[str], skipped: list[Skipped]) -> dict[str, tuple[str, str]]:
+    """``{key: (real path, stamp)}`` for every ``*.txt`` under ``roots`` (any case).
+
+    A root that is a file is taken whatever its name. Directory symlinks are
+    not followed, so loops cannot trap the walk; unreadable folders are
+    reported in ``skipped``.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    for root in roots:
+        root = os.path.abspath(root)
+        if os.path.isfile(root):
+            _add(found, root, skipped)
+            continue
+        if not os.path.isdir(root):
+            raise KBSearchError(f"no such file or directory: {display_path(root)}")
+
+        def onerror(e: OSError) -> None:
+            skipped.append(Skipped(display_path(e.filename or root), f"unreadable folder: {e.strerror}"))
+
+        for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
+            dirnames.sort()
+            for name in sorted(filenames):
+                if name.lower().endswith(".txt"):
+                    _add(found, os.path.join(dirpath, name), skipped)
+    return found
+
+
+def _add(found: dict, path: str, skipped: list[Skipped]) -> None:
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        skipped.append(Skipped(display_path(path), f"cannot stat: {e.strerror}"))
+        return
+    found[display_path(path)] = (path, f"{st.st_mtime_ns}:{st.st_size}")
+
+
+# --- turning articles into documents ----------------------------------------
+
+def _weight(name: str) -> float:
+    return SECTION_WEIGHTS.get(name, DEFAULT_WEIGHT)
+
+
+def article_document(art: Article, source: str, stamp: str) -> dict:
+    """The engine document for one article: pre-analysed fields plus stored values."""
+    pos = 0
+    body: list[tuple[float, list[tuple[int, str]]]] = []
+    per_field: dict[str, list] = {"symptoms": [], "cause": [], "resolution": []}
+
+    def add(text: str, weight: float, also: str | None = None) -> list:
+        nonlocal pos
+        toks = list(analyze(text, pos))
+        if toks:
+            pos = toks[-1][0] + SECTION_GAP
+            body.append((weight, toks))
+            if also is not None:
+                per_field[also].append((1.0, toks))
+        return toks
+
+    title_toks = add(art.title, _weight("title"))
+    if art.applies_to:
+        add("\n".join(art.applies_to), _weight("applies to"))
+    if art.preamble:
+        add(art.preamble, DEFAULT_WEIGHT)
+    for sec in art.sections:
+        name = sec.name
+        also = "symptoms" if name in ("symptoms", "symptom") else name if name in per_field else None
+        add(sec.heading + "\n" + sec.text, _weight(name), also)
+    if art.query_words:
+        add(art.query_words, _weight("query words"))
+
+    keywords = {k.lower() for k in art.footer_keywords or art.keywords}
+    keywords |= {k.lower() for k in art.technology}
+    if art.issue_type:
+        keywords.add(art.issue_type.lower())
+    if art.solution_type:
+        keywords.add(art.solution_type.lower())
+    versions = art.versions or _versions_from(art.version_line)
+    version_terms = set()
+    for v in versions:
+        version_terms.add(v.lower())
+        version_terms.add(_norm_version(v))
+    for pv in art.prod_ver:
+        for v in pv.versions:
+            if pv.platform:
+                version_terms.add(f"{pv.platform.lower()}:{_norm_version(v)}")
+    product_text = " ".join([art.product, art.tag] + art.platforms)
+    date = art.date.isoformat() if art.date else ""
+
+    doc = {
+        "id": art.id,
+        "title": [(1.0, title_toks)],
+        "_stored_title": art.title,
+        "body": body,
+        "product": [(1.0, list(analyze(product_text)))],
+        "_stored_product": art.product,
+        "version": " ".join(sorted(version_terms)),
+        "_stored_version": versions,
+        "keyword": " ".join(sorted(keywords)),
+        "tag": art.tag.lower(),
+        "issue": art.issue_type.lower(),
+        "date": date,
+        "cites": " ".join(c.id.lower() for c in art.citations),
+        "source": source,
+        "stamp": stamp,
+        "prodname": art.product or "(none)",
+        "raw": engine.pack_text(art.text),
+        "encoding": art.encoding,
+    }
+    for name, parts in per_field.items():
+        if parts:
+            doc[name] = parts
+    return doc
+
+
+def _versions_from(line: str) -> list[str]:
+    out: list[str] = []
+    for part in line.split(";"):
+        for v in part.partition(":")[2].split(","):
+            if v.strip() and v.strip() not in out:
+                out.append(v.strip())
+    return out
+
+
+def _norm_version(v: str) -> str:
+    """``"4.00"`` -> ``"4.0"``, ``"1.20"`` -> ``"1.2"``; other shapes unchanged."""
+    v = v.lower().strip()
+    if "." in v and v.replace(".", "").isdigit():
+        head, _, tail = v.partition(".")
+        tail = tail.rstrip("0") or "0"
+        return f"{head.lstrip('0') or '0'}.{tail}"
+    return v
+
+
+def read_article(path: str) -> Article:
+    """Read one file with the size and type checks an index run needs."""
+    try:
+        st = os.stat(path)
+        if st.st_size > MAX_FILE_BYTES:
+            raise NotAnArticle(f"too large for an article ({st.st_size // (1024 * 1024)} MB)")
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise NotAnArticle(f"unreadable: {e.strerror or e}") from None
+    return parse_article(data, source=path)
+
+
+# --- one worker's share -----------------------------------------------------
+
+@dataclass
+class _Done:
+    """A worker's account of one file: the doc's segment-local number, or why not."""
+
+    key: str
+    stamp: str
+    id: str = ""
+    date: str = ""
+    docnum: int = -1
+    reason: str = ""
+
+
+def _work(index_dir: str, items: list[tuple[str, str, str]], counter=None) -> tuple[object, list[_Done]]:
+    """Parse and index ``items`` ((key, path, stamp)) into one new segment."""
+    done: list[_Done] = []
+
+    def docs():
+        n = 0
+        for i, (key, path, stamp) in enumerate(items):
+            try:
+                art = read_article(path)
+            except NotAnArticle as e:
+                done.append(_Done(key, stamp, reason=str(e)))
+            else:
+                done.append(_Done(key, stamp, art.id, art.date.isoformat() if art.date else "", n))
+                n += 1
+                yield article_document(art, key, stamp)
+            if counter is not None and (i & 63) == 63:
+                with counter.get_lock():
+                    counter.value += 64
+        if counter is not None:
+            with counter.get_lock():
+                counter.value += len(items) & 63
+
+    seg = engine.write_segment(index_dir, docs())
+    return seg, done
+
+
+def _work_star(args):
+    return _work(*args[:2], counter=_COUNTER)
+
+
+_COUNTER = None
+
+
+def _init_worker(counter) -> None:
+    global _COUNTER
+    _COUNTER = counter
+
+
+# --- the run ----------------------------------------------------------------
+
+Progress = Callable[[int, int], None]
+
+
+def index_paths(index_dir: str, roots: Iterable[str], *, rebuild: bool = False,
+                procs: int | None = None, wait: bool = False,
+                progress: Progress | None = None) -> IndexReport:
+    """Bring the index at ``index_dir`` up to date with the files under ``roots``."""
+    t0 = time.perf_counter()
+    roots = list(roots)
+    if not roots:
+        raise KBSearchError("nothing to index: give one or more files or folders")
+    ix = engine.open_index(index_dir) if engine.index_exists(index_dir) else engine.create_index(index_dir)
+    writer = engine.Writer(ix, timeout=3600.0 if wait else 0.0)
+    try:
+        report = _run(ix, writer, index_dir, roots, rebuild, procs, progress)
+    except BaseException:
+        writer.cancel()
+        raise
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _run(ix, writer, index_dir, roots, rebuild, procs, progress) -> IndexReport:
+    report = IndexReport()
+    files = find_files(roots, report.skipped)
+    indexed = {} if rebuild else engine.read_sources(ix)
+    # Which indexed files lie under the roots scanned now (only those can be "gone").
+    abs_roots = [display_path(os.path.abspath(r)) for r in roots]
+
+    def under_roots(key: str) -> bool:
+        return any(key == r or key.startswith(r.rstrip(os.sep) + os.sep) for r in abs_roots)
+
+    todo = []
+    for key, (path, stamp) in files.items():
+        old = indexed.get(key)
+        if old is not None and old[0] == stamp:
+            report.unchanged += 1
+        else:
+            todo.append((key, path, stamp))
+    gone = [k for k in indexed if k not in files and under_roots(k)]
+
+    segments, done = _parallel(index_dir, todo, procs, progress)
+
+    # Settle duplicate Q-numbers: the newer article wins, then the later path.
+    best: dict[str, _Done] = {}
+    by_seg: list[tuple[object, _Done]] = []
+    for seg, results in zip(segments, done):
+        for d in results:
+            if d.reason:
+                report.skipped.append(Skipped(d.key, d.reason))
+                continue
+            by_seg.append((seg, d))
+            cur = best.get(d.id)
+            if cur is None or (d.date, d.key) > (cur.date, cur.key):
+                if cur is not None:
+                    report.duplicates.append(Duplicate(d.id, kept=d.key, dropped=cur.key))
+                best[d.id] = d
+            else:
+                report.duplicates.append(Duplicate(d.id, kept=cur.key, dropped=d.key))
+    # Against what the index already holds from files not re-read now.
+    reread = {d.key for results in done for d in results}
+    for key, (stamp, aid, date) in indexed.items():
+        d = best.get(aid)
+        if d is None or key in reread or key in gone:
+            continue
+        if (date, key) > (d.date, d.key):
+            report.duplicates.append(Duplicate(aid, kept=key, dropped=d.key))
+            del best[aid]
+        else:
+            report.duplicates.append(Duplicate(aid, kept=d.key, dropped=key))
+    winners = {id(d) for d in best.values()}
+    for seg, d in by_seg:
+        if id(d) not in winners:
+            seg.delete_document(d.docnum)
+
+    if not rebuild:
+        report.removed = writer.delete_sources(gone)
+        writer.delete_sources(k for k in reread if k in indexed)
+        indexed_ids = {aid for _, aid, _ in indexed.values()}
+        writer.delete_ids(aid for aid in best if aid in indexed_ids)
+    report.updated = sum(1 for d in best.values() if d.key in indexed)
+    report.added = len(best) - report.updated
+    writer.commit([s for s in segments if s is not None], replace_all=rebuild)
+    report.articles = ix.doc_count()
+    return report
+
+
+def _flat(done: list[list[_Done]]) -> Iterable[_Done]:
+    for results in done:
+        yield from results
+
+
+def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress | None):
+    """Split ``todo`` over worker processes; returns (segments, per-segment results)."""
+    total = len(todo)
+    if total == 0:
+        return [], []
+    procs = procs or os.cpu_count() or 1
+    if procs <= 1 or total < PARALLEL_MIN_FILES:
+        counter = _LocalCounter()
+        seg, done = _work(index_dir, todo, counter)
+        if progress:
+            progress(total, total)
+        return [seg], [done]
+    # Interleave by size so the shards finish together.
+    shards = [todo[i::procs] for i in range(procs)]
+    ctx = mp.get_context("fork")
+    counter = ctx.Value("q", 0)
+    with ctx.Pool(procs, initializer=_init_worker, initargs=(counter,)) as pool:
+        res = pool.map_async(_work_star, [(index_dir, s) for s in shards])
+        while not res.ready():
+            res.wait(0.2)
+            if progress:
+                progress(min(counter.value, total), total)
+        out = res.get()
+    if progress:
+        progress(total, total)
+    return [s for s, _ in out], [d for _, d in out]
+
+
+class _LocalCounter:
+    """Stands in for a shared counter when everything runs in one process."""
+
+    class _Lock:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return False
+
+    def __init__(self):
+        self.value = 0
+        self._lock = self._Lock()
+
+    def get_lock(self):
+        return self._lock

@@ -1,0 +1,131 @@
+"""The Python API: :class:`KnowledgeBase`, what the CLI and embedding tools use."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from . import engine, ingest, search
+from .article import Article, normalize_id, parse_article
+from .errors import KBSearchError
+
+ENV_VAR = "KBSEARCH_INDEX"
+DEFAULT_INDEX = "index"
+
+
+def default_index_dir() -> str:
+    """``$KBSEARCH_INDEX`` if set, else ``index`` in the current directory."""
+    return os.environ.get(ENV_VAR) or DEFAULT_INDEX
+
+
+def default_corpus() -> Path:
+    """The articles shipped with kbsearch (installed, or in a source checkout)."""
+    here = Path(__file__).resolve().parent
+    for cand in (here / "corpus", here.parent / "corpus"):
+        if cand.is_dir():
+            return cand
+    raise KBSearchError("the default corpus is missing from this installation")
+
+
+class KnowledgeBase:
+    """An index of KB articles that can be searched, read and updated.
+
+    >>> kb = KnowledgeBase.open("index")
+    >>> [h.id for h in kb.search("redirector unable to delete", limit=3)]
+    """
+
+    def __init__(self, path: str):
+        self.path = str(path)
+        self._engine: engine.Engine | None = None
+
+    # --- opening -------------------------------------------------------
+
+    @classmethod
+    def open(cls, index_dir: str | os.PathLike | None = None, *,
+             on_build: Callable[[str], None] | None = None) -> "KnowledgeBase":
+        """Open the index at ``index_dir`` (default: :func:`default_index_dir`).
+
+        When no directory is given and the default index does not exist yet,
+        it is built from the default corpus first; ``on_build`` is told so.
+        An explicitly named index that does not exist is an error.
+        """
+        if index_dir is None:
+            index_dir = default_index_dir()
+            if not engine.index_exists(index_dir):
+                corpus = default_corpus()
+                if on_build:
+                    on_build(f"No index at {index_dir} yet: building it from the default corpus ({corpus})")
+                ingest.index_paths(index_dir, [str(corpus)])
+        kb = cls(str(index_dir))
+        kb._engine = engine.Engine(kb.path)
+        return kb
+
+    @classmethod
+    def build(cls, index_dir: str | os.PathLike, paths: Iterable[str], **kwargs) -> ingest.IndexReport:
+        """Index ``paths`` into ``index_dir`` (created if needed); see :meth:`index`."""
+        return ingest.index_paths(str(index_dir), [str(p) for p in paths], **kwargs)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+    def __enter__(self) -> "KnowledgeBase":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> engine.Engine:
+        if self._engine is None:
+            self._engine = engine.Engine(self.path)
+        return self._engine
+
+    # --- reading -------------------------------------------------------
+
+    def search(self, text: str, limit: int = 10, product: str | None = None,
+               version: str | None = None, keyword: str | None = None,
+               explain: bool = False) -> list[search.Hit]:
+        """The best ``limit`` articles for ``text``, best first."""
+        return self.results(text, limit, product, version, keyword, explain).hits
+
+    def results(self, text: str, limit: int = 10, product: str | None = None,
+                version: str | None = None, keyword: str | None = None,
+                explain: bool = False) -> search.Results:
+        """Like :meth:`search`, with the total number of matching articles."""
+        return search.search(self.engine, text, limit, product, version, keyword, explain)
+
+    def get(self, article_id: str) -> Article:
+        """The parsed article ``Q168845`` (also ``168845`` or ``KB168845``)."""
+        aid = normalize_id(str(article_id))
+        if aid is None:
+            raise KBSearchError(f"not an article id: {article_id!r} (try Q168845)")
+        docnum = self.engine.docnum_for(aid)
+        if docnum is None:
+            raise KBSearchError(f"article {aid} is not in the index at {self.path}")
+        stored = self.engine.stored(docnum)
+        art = parse_article(engine.unpack_text(stored["raw"]), source=stored.get("source", ""))
+        art.encoding = stored.get("encoding", art.encoding)
+        return art
+
+    def stats(self) -> dict:
+        """Article count and counts by product, most common first."""
+        by_product = self.engine.count_by_product()
+        ordered = dict(sorted(by_product.items(), key=lambda kv: (-kv[1], kv[0])))
+        return {"articles": self.engine.doc_count, "index": self.path, "products": ordered}
+
+    # --- writing -------------------------------------------------------
+
+    def index(self, paths: Iterable[str], **kwargs) -> ingest.IndexReport:
+        """Bring the index up to date with the article files under ``paths``.
+
+        Keyword arguments: ``rebuild`` (start afresh), ``procs`` (worker
+        processes), ``wait`` (wait for another writer instead of failing),
+        ``progress`` (a ``(done, total)`` callback).
+        """
+        report = ingest.index_paths(self.path, [str(p) for p in paths], **kwargs)
+        if self._engine is not None:
+            self._engine.refresh()
+        return report

@@ -1,0 +1,85 @@
+"""Pick the best-matching passage of an article and mark the query terms in it.
+
+Cheap by design (it runs for every hit shown): passages are sentences of the
+body, only those that contain a query term's stem as a substring are
+analysed, and the winner is the one with the most distinct query terms,
+symptom descriptions first on ties.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .analysis import analyze_spans
+
+_PASSAGE_SPLIT = re.compile(r"(?<=[.!?:])\s+(?=[A-Z\"'(])|\n\s*\n")
+_WS = re.compile(r"\s+")
+
+
+@dataclass
+class Snippet:
+    """One line of text and the ``(start, end)`` spans of query terms in it."""
+
+    text: str
+    spans: list[tuple[int, int]]
+
+    def marked(self, before: str = "[", after: str = "]") -> str:
+        """The text with each span wrapped, e.g. for a terminal or HTML."""
+        out, last = [], 0
+        for a, b in self.spans:
+            out.append(self.text[last:a])
+            out.append(before + self.text[a:b] + after)
+            last = b
+        out.append(self.text[last:])
+        return "".join(out)
+
+
+def make_snippet(sections: list[tuple[str, str]], terms: set[str], width: int = 160) -> Snippet:
+    """Best passage of ``sections`` ((name, text) pairs) for query ``terms`` (analysed)."""
+    best = None  # (score, order, passage)
+    order = 0
+    probes = [t[:4] for t in terms if t]
+    for name, text in sections:
+        for raw in _PASSAGE_SPLIT.split(text):
+            passage = _WS.sub(" ", raw).strip()
+            if not passage:
+                continue
+            order += 1
+            low = passage.lower()
+            if probes and not any(p in low for p in probes):
+                if best is None:
+                    best = (0.0, order, passage)
+                continue
+            found = {t for _, t, _, _ in analyze_spans(passage) if t in terms}
+            score = len(found) + (0.5 if name in ("symptoms", "title") and found else 0.0)
+            if best is None or score > best[0]:
+                best = (score, order, passage)
+    if best is None:
+        return Snippet("", [])
+    return _window(best[2], terms, width)
+
+
+def _window(passage: str, terms: set[str], width: int) -> Snippet:
+    spans = [(a, b) for _, t, a, b in analyze_spans(passage) if t in terms]
+    start = 0
+    if len(passage) > width and spans:
+        # Centre the window on the first match, keeping some context before it.
+        start = max(0, min(spans[0][0] - width // 4, len(passage) - width))
+        space = passage.rfind(" ", 0, start + 1)
+        start = space + 1 if start and space >= 0 else start
+    text = passage[start:start + width]
+    if start + width < len(passage):
+        cut = text.rfind(" ")
+        text = (text[:cut] if cut > width // 2 else text) + " …"
+    prefix = "… " if start else ""
+    shift = len(prefix) - start
+    spans = [(a + shift, b + shift) for a, b in spans if a >= start and b - start <= len(text)]
+    # Merge overlapping spans (a joined token and its parts).
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return Snippet(prefix + text, merged)

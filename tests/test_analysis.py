@@ -1,0 +1,56 @@
+import pytest
+
+from kbsearch.analysis import STOP_WORDS, analyze, analyze_spans, query_terms, stem
+
+
+def terms(text):
+    return [t for _, t in analyze(text)]
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["0x0000000a", "c0000005", "perfctrs.dll", "win32", "3.51", "4.0.1381", "file_flag_delete_on_close", "q168845"],
+)
+def test_technical_tokens_stay_whole(token):
+    assert token in terms(f"see {token.upper()} here") or token in terms(f"see {token} here")
+
+
+def test_joined_tokens_are_also_split_at_index_time():
+    assert terms("Client.lkp") == ["client.lkp", "client", "lkp"]
+    assert [t for _, t in analyze("Client.lkp", split_compounds=False)] == ["client.lkp"]
+
+
+def test_numbers_are_not_split():
+    assert terms("version 3.51") == ["version", "3.51"]
+
+
+def test_words_are_stemmed_and_lowercased():
+    assert terms("Printers Printing DELETED") == ["printer", "print", "delet"]
+    assert stem("errors") == "error"
+
+
+def test_stop_words_drop_but_keep_positions():
+    assert list(analyze("unable to delete the file")) == [(0, "unabl"), (2, "delet"), (4, "file")]
+    assert "not" not in STOP_WORDS  # error messages turn on negations
+
+
+def test_apostrophes():
+    assert terms("client's don't") == ["client", "dont"]
+
+
+def test_query_terms_are_distinct_and_ordered():
+    assert query_terms("error Error errors 32 = 32") == ["error", "32"]
+    assert query_terms("the of and") == []
+
+
+def test_spans_point_at_the_source_text():
+    text = "The redirector was unable to delete client.lkp"
+    for pos, term, a, b in analyze_spans(text):
+        assert text[a:b].lower().startswith(term[:4])
+    assert [p for p, *_ in analyze_spans(text)] == [p for p, _ in analyze(text, split_compounds=False)]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "!!! ??? ...", "\x00\x01", "ü" * 5, "日本語のテキスト", "a" * 10000])
+def test_odd_text_does_not_crash(text):
+    list(analyze(text))
+    list(analyze_spans(text))

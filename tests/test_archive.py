@@ -1,0 +1,83 @@
+"""Integration tests on the full archive in ../shared (indexed once per session)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from kbsearch.cli import cli
+
+pytestmark = pytest.mark.archive
+
+
+def ids(kb, text, **kw):
+    return [h.id for h in kb.search(text, **kw)]
+
+
+def test_whole_archive_is_indexed(archive_kb):
+    st = archive_kb.stats()
+    assert st["articles"] == 56989
+    assert st["products"]["Microsoft Windows NT"] > 5000
+    assert sum(st["products"].values()) == 56989
+
+
+def test_redirector_unable_to_delete(archive_kb):
+    assert ids(archive_kb, "redirector unable to delete")[0] == "Q168845"
+
+
+def test_client_lkp_error_32(archive_kb):
+    assert "Q280515" in ids(archive_kb, "client.lkp not updated error 32", limit=3)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("event 3031", "Q168845"),
+        ("Win32 Error = 32 client.lkp", "Q280515"),
+        ('"redirector was unable to delete the file"', "Q168845"),
+    ],
+)
+def test_more_seed_queries(archive_kb, text, expected):
+    assert expected in ids(archive_kb, text, limit=5)
+
+
+def test_article_number_query(archive_kb):
+    assert ids(archive_kb, "KB280515")[0] == "Q280515"
+
+
+def test_filters_on_archive(archive_kb):
+    hits = archive_kb.search("printer prints garbage", product="winnt", limit=20)
+    assert hits
+    for h in hits:
+        art = archive_kb.get(h.id)
+        assert art.tag == "winnt" or "winnt" in [p.lower() for p in art.platforms]
+    hits = archive_kb.search("printer", version="3.51", limit=20)
+    assert hits and all("3.51" in h.versions for h in hits)
+
+
+def test_cp1252_article_reads_back(archive_kb):
+    art = archive_kb.get("Q154452")
+    assert art.encoding == "cp1252"
+    assert "\u2019" in art.text
+    assert "\ufffd" not in art.title
+
+
+def test_every_archive_file_parses(archive_dir):
+    from kbsearch.ingest import read_article
+
+    files = sorted(archive_dir.glob("*/*.TXT"))
+    assert len(files) == 56989
+    # A sample across the archive, field by field sanity.
+    for f in files[::97]:
+        a = read_article(str(f))
+        assert a.id == f.stem.upper()
+        assert a.title
+        assert a.date is not None
+
+
+def test_cli_on_archive(archive_index):
+    r = CliRunner().invoke(cli, ["redirector unable to delete", "--json", "--index", str(archive_index)])
+    assert r.exit_code == 0
+    data = json.loads(r.output)
+    assert data["hits"][0]["id"] == "Q168845"
+    assert data["total"] > 100

@@ -1,0 +1,212 @@
+import datetime
+
+import pytest
+
+from kbsearch.article import (
+    NotAnArticle,
+    ProdVer,
+    decode_bytes,
+    normalize_id,
+    parse_article,
+    parse_file,
+)
+from kbsearch.errors import KBSearchError
+
+from .conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def q168845():
+    return parse_file(str(DATA / "Q168845.TXT"))
+
+
+@pytest.fixture(scope="module")
+def q280515():
+    return parse_file(str(DATA / "Q280515.TXT"))
+
+
+def test_q168845_header(q168845):
+    a = q168845
+    assert a.id == "Q168845"
+    assert a.number == 168845
+    assert a.date == datetime.date(2001, 8, 9)
+    assert a.date_text == "09-AUG-2001"
+    assert a.tag == "winnt"
+    assert a.title == "Windows NT SMS Clients Produce NT Event 3031"
+    assert a.product == "Microsoft Windows NT"
+    assert a.prod_ver == [ProdVer("winnt", ["1.2", "3.51", "4.0"])]
+    assert a.versions == ["1.2", "3.51", "4.0"]
+    assert a.platforms == ["winnt"]
+    assert a.oper_sys == ""
+    assert a.keywords == ["kbinterop", "kbnetwork"]
+
+
+def test_q168845_body(q168845):
+    a = q168845
+    assert a.applies_to == [
+        "Microsoft Systems Management Server version 1.2",
+        "Microsoft Windows NT Server versions 3.51, 4.0",
+    ]
+    assert [s.heading for s in a.sections] == ["SYMPTOMS", "CAUSE", "STATUS"]
+    assert a.section("symptoms").startswith("When adding a Windows NT version 3.51 or 4.00 client")
+    assert "The redirector was unable to delete the file specified on server" in a.section("SYMPTOMS")
+    assert a.section("cause").endswith("attempts to remove this file which returns event 3031.")
+    assert "Contact Microsoft Technical Support" in a.section("status")
+    assert a.section("resolution") == ""
+    assert a.query_words == "4.00 3.51 1.20 sms ccm winnt"
+    assert a.preamble == ""
+    assert a.citations == []
+
+
+def test_q168845_footer(q168845):
+    a = q168845
+    assert a.footer_keywords == ["kbinterop", "kbnetwork"]
+    assert a.technology[:2] == ["kbWinNTsearch", "kbWinNT351search"]
+    assert a.technology[-1] == "kbSMS120"
+    assert len(a.technology) == 10
+    assert a.version_line == "winnt:1.2,3.51,4.0"
+    assert a.issue_type == "kbbug"
+    assert a.solution_type == "kbfix"
+    assert a.legal.startswith("THE INFORMATION PROVIDED IN THE MICROSOFT KNOWLEDGE BASE IS")
+    assert a.legal.endswith("Copyright Microsoft Corporation 2001.")
+
+
+def test_q280515(q280515):
+    a = q280515
+    assert a.id == "Q280515"
+    assert a.date == datetime.date(2002, 8, 6)
+    assert a.tag == "sms"
+    assert a.title == "SMS: The Client.lkp File Is Not Updated"
+    assert a.product == "Microsoft Systems Management Server"
+    assert a.prod_ver == [ProdVer("", ["2.0"])]
+    assert a.keywords == ["kbsms200", "kbsms200bug", "kbsms120", "kbsms120bug", "kbsms200preSP4fix"]
+    assert a.applies_to == ["Microsoft Systems Management Server version 2.0"]
+    assert [s.name for s in a.sections] == ["symptoms", "cause", "resolution", "status"]
+    assert "Win32 Error = 32" in a.section("symptoms")
+    assert a.query_words == "prodsms"
+    assert a.version_line == ":2.0"
+    assert a.technology == ["kbSMSSearch", "kbSMS200"]
+    assert a.issue_type == "kbbug"
+    assert a.solution_type == "kbfix"
+    # The citation's title wraps onto a second line.
+    assert [(c.id, c.title) for c in a.citations] == [
+        ("Q288239", "SMS: How to Obtain the Latest Systems Management Server 2.0 Service Pack")
+    ]
+
+
+def test_no_text_is_lost(q168845, q280515):
+    """Every non-blank line of the file lands in some slot of the record."""
+    for a in (q168845, q280515):
+        slots = " ".join(
+            [a.title, a.product, a.query_words, a.legal, a.body, " ".join(a.applies_to)]
+            + list(a.footer.values())
+        )
+        slots = " ".join(slots.split())
+        body_start = a.text.index("SYMPTOMS")
+        for line in a.text[body_start:].splitlines():
+            line = " ".join(line.split())
+            if line and set(line) - set("=-"):
+                assert line.replace("Additional query words: ", "") in slots or line.split(":")[0].strip() in a.footer
+
+
+def test_crlf_is_the_same_as_lf():
+    data = (DATA / "Q168845.TXT").read_bytes()
+    crlf = data.replace(b"\n", b"\r\n")
+    a, b = parse_article(data), parse_article(crlf)
+    assert a.sections == b.sections
+    assert a.footer == b.footer
+    assert a.title == b.title
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "empty"),
+        (b"   \r\n\r\n  ", "empty"),
+        (b"\x00\x01\x02binary\x00junk" * 50, "binary"),
+        (bytes(range(1, 32)) * 40, "binary"),
+        (b"Just some notes\r\nwithout a header\r\n", "no DOCUMENT"),
+        (b"TITLE   :A title but no document line\r\n", "no DOCUMENT"),
+        (b"DOCUMENT:  09-AUG-2001  [winnt]\r\n", "no DOCUMENT"),
+    ],
+)
+def test_not_an_article(data, reason):
+    with pytest.raises(NotAnArticle, match=reason):
+        parse_article(data)
+
+
+def test_not_an_article_is_our_error_type():
+    with pytest.raises(KBSearchError):
+        parse_article(b"")
+
+
+def test_truncated_header_still_parses():
+    a = parse_article(b"DOCUMENT:Q123456  01-JAN-2000  [win95x]\r\nTITLE   :Half a head")
+    assert a.id == "Q123456"
+    assert a.title == "Half a head"
+    assert a.sections == []
+
+
+def test_cp1252_is_decoded():
+    data = (DATA / "Q168845.TXT").read_bytes()
+    data = data.replace(b"Windows NT SMS Clients", b"Windows NT\x92s \x93SMS\x94 Clients\xa0caf\xe9")
+    a = parse_article(data)
+    assert a.encoding == "cp1252"
+    assert a.title.startswith("Windows NT\u2019s \u201cSMS\u201d Clients\u00a0caf\u00e9")
+
+
+def test_undefined_cp1252_bytes_do_not_crash():
+    text, enc = decode_bytes(b"DOCUMENT:Q1  \x81\x8d\x90 caf\xe9")
+    assert enc == "cp1252"
+    assert "caf\u00e9" in text
+    assert "\ufffd" in text
+
+
+def test_utf8_bom_is_dropped():
+    text, enc = decode_bytes(b"\xef\xbb\xbfDOCUMENT:Q1")
+    assert (text, enc) == ("DOCUMENT:Q1", "utf-8")
+
+
+def test_prod_ver_shapes():
+    a = parse_article(b"DOCUMENT:Q10022  07-SEP-2001  [word97]\nTITLE   :t\nPROD/VER:WINDOWS:97; winnt:4.0\n")
+    assert a.prod_ver == [ProdVer("WINDOWS", ["97"]), ProdVer("winnt", ["4.0"])]
+    a = parse_article(b"DOCUMENT:Q32089  07-SEP-2001  [x]\nTITLE   :t\nPROD/VER:3.00 4.00\n")
+    assert a.prod_ver == [ProdVer("", ["3.00", "4.00"])]
+    a = parse_article(b"DOCUMENT:Q32089  07-SEP-2001  [x]\nTITLE   :t\nPROD/VER::\n")
+    assert a.versions == []
+
+
+def test_article_id_citations_and_inline_references():
+    text = (
+        "DOCUMENT:Q100001  01-JAN-2000  [x]\nTITLE   :t\n\n"
+        "SYMPTOMS\n========\n\nSee article Q123456 and KB234567 for more.\n\n"
+        "REFERENCES\n==========\n\n   ARTICLE-ID: Q345678\n   TITLE     : How to Do Things\n"
+    )
+    a = parse_article(text)
+    cites = {c.id: c.title for c in a.citations}
+    assert cites == {"Q123456": "", "Q234567": "", "Q345678": "How to Do Things"}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Q168845", "Q168845"),
+        ("q168845", "Q168845"),
+        ("168845", "Q168845"),
+        ("KB168845", "Q168845"),
+        (" kb 168845 ", "Q168845"),
+        ("Q0168845", "Q168845"),
+        ("0", None),
+        ("Q", None),
+        ("hello", None),
+        ("168845 error", None),
+        ("", None),
+    ],
+)
+def test_normalize_id(text, expected):
+    assert normalize_id(text) == expected
+
+
+def test_parse_file_missing(tmp_path):
+    with pytest.raises(KBSearchError, match="cannot read"):
+        parse_file(str(tmp_path / "nope.txt"))

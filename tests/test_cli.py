@@ -1,0 +1,184 @@
+import json
+import os
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from kbsearch import engine
+from kbsearch.cli import cli
+
+from .conftest import DATA
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def run(runner, *args, env=None):
+    return runner.invoke(cli, list(args), env=env or {}, catch_exceptions=False)
+
+
+def test_plain_query_is_search(runner, seed_index):
+    r = run(runner, "redirector unable to delete", "--index", str(seed_index))
+    assert r.exit_code == 0
+    first = r.output.splitlines()[0]
+    assert "Q168845" in first and "Windows NT SMS Clients Produce NT Event 3031" in first
+    assert "Microsoft Windows NT · 2001-08-09" in r.output
+    assert "The redirector was unable to delete the file" in r.output
+    assert "\x1b[" not in r.output  # no colour when not on a terminal
+
+
+def test_search_subcommand_and_words_as_args(runner, seed_index):
+    r = run(runner, "search", "client.lkp", "not", "updated", "--index", str(seed_index))
+    assert r.exit_code == 0
+    assert r.output.splitlines()[0].split()[1] == "Q280515"
+
+
+def test_search_json(runner, seed_index):
+    r = run(runner, "redirector unable to delete", "--json", "--limit", "1", "--index", str(seed_index))
+    data = json.loads(r.output)
+    assert data["query"] == "redirector unable to delete"
+    assert data["total"] >= 1
+    assert len(data["hits"]) == 1
+    hit = data["hits"][0]
+    assert set(hit) == {"id", "title", "product", "versions", "date", "score", "snippet"}
+    assert hit["id"] == "Q168845"
+    assert hit["versions"] == ["1.2", "3.51", "4.0"]
+
+
+def test_search_filters(runner, seed_index):
+    r = run(runner, "file", "--product", "sms", "--json", "--index", str(seed_index))
+    assert [h["id"] for h in json.loads(r.output)["hits"]] == ["Q280515"]
+    r = run(runner, "file", "--version", "3.51", "--keyword", "kbbug", "--json", "--index", str(seed_index))
+    assert [h["id"] for h in json.loads(r.output)["hits"]] == ["Q168845"]
+
+
+def test_search_explain(runner, seed_index):
+    r = run(runner, "redirector", "--explain", "--index", str(seed_index))
+    assert "body:redirector" in r.output
+
+
+def test_env_var_picks_index(runner, seed_index):
+    r = run(runner, "redirector", "--json", env={"KBSEARCH_INDEX": str(seed_index)})
+    assert json.loads(r.output)["hits"][0]["id"] == "Q168845"
+
+
+def test_no_results(runner, seed_index):
+    r = runner.invoke(cli, ["zzzzqqq", "--index", str(seed_index)])
+    assert r.exit_code == 0
+    assert "No matching articles" in r.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["   "], "empty query"),
+        (["the of and"], "only stop words"),
+        (["redirector", "--index", "{missing}"], "no index at"),
+        (["show", "Q1"], "not in the index"),
+        (["show", "nonsense"], "not an article id"),
+        (["index", "{missing}"], "no such file or directory"),
+    ],
+)
+def test_user_errors_are_one_line_exit_1(runner, seed_index, tmp_path, args, message):
+    args = [a.replace("{missing}", str(tmp_path / "missing")) for a in args]
+    if "--index" not in args:
+        args += ["--index", str(seed_index)]
+    r = runner.invoke(cli, args)
+    assert r.exit_code == 1, r.output
+    assert message in r.output
+    assert r.output.startswith("Error: ")
+    assert len(r.output.strip().splitlines()) == 1
+    assert "Traceback" not in r.output
+
+
+def test_usage_errors_exit_2(runner, seed_index):
+    r = runner.invoke(cli, ["search", "--limit", "0", "x", "--index", str(seed_index)])
+    assert r.exit_code == 2
+    r = runner.invoke(cli, ["search"])
+    assert r.exit_code == 2
+
+
+def test_first_run_builds_default_index(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(cli, ["redirector unable to delete", "--json"], env={"KBSEARCH_INDEX": None})
+    assert r.exit_code == 0, r.output
+    assert "building it from the default corpus" in r.stderr
+    assert json.loads(r.stdout)["hits"][0]["id"] == "Q168845"
+    assert engine.index_exists(str(tmp_path / "index"))
+    # The second run uses it and says nothing about building.
+    r = runner.invoke(cli, ["client.lkp", "--json"], env={"KBSEARCH_INDEX": None})
+    assert "building" not in r.stderr
+    assert json.loads(r.stdout)["hits"][0]["id"] == "Q280515"
+
+
+def test_index_command(runner, tmp_path, seed_dir):
+    ix = str(tmp_path / "ix")
+    r = run(runner, "index", str(seed_dir), "--index", ix)
+    assert r.exit_code == 0
+    assert "2 added, 0 updated, 0 removed, 0 unchanged, 0 skipped; 2 articles" in r.output
+    r = run(runner, "index", str(seed_dir), "--index", ix, "--json")
+    data = json.loads(r.output)
+    assert (data["added"], data["unchanged"], data["articles"]) == (0, 2, 2)
+    r = run(runner, "index", str(seed_dir), "--index", ix, "--quiet")
+    assert r.output == ""
+
+
+def test_index_reports_skipped_files(runner, tmp_path, seed_dir):
+    (seed_dir / "junk.txt").write_bytes(b"\x00" * 64)
+    r = runner.invoke(cli, ["index", str(seed_dir), "--index", str(tmp_path / "ix")])
+    assert r.exit_code == 0
+    assert "skipped" in r.stderr and "junk.txt" in r.stderr and "binary" in r.stderr
+    assert "1 skipped" in r.stdout
+
+
+def test_index_locked(runner, seed_index, seed_dir):
+    holder = engine.Writer(engine.open_index(str(seed_index)))
+    try:
+        r = runner.invoke(cli, ["index", str(seed_dir), "--index", str(seed_index)])
+    finally:
+        holder.cancel()
+    assert r.exit_code == 1
+    assert "locked by another" in r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_index_rebuild(runner, tmp_path, seed_dir, seed_index):
+    r = run(runner, "index", str(seed_dir), "--rebuild", "--index", str(seed_index), "--json")
+    assert json.loads(r.output)["added"] == 2
+
+
+@pytest.mark.parametrize("aid", ["Q168845", "168845", "KB168845"])
+def test_show(runner, seed_index, aid):
+    r = run(runner, "show", aid, "--index", str(seed_index))
+    assert r.exit_code == 0
+    assert r.output.startswith("DOCUMENT:Q168845  09-AUG-2001  [winnt]")
+    assert "The redirector was unable to delete the file specified on server" in r.output
+
+
+def test_show_json(runner, seed_index):
+    r = run(runner, "show", "Q280515", "--json", "--index", str(seed_index))
+    data = json.loads(r.output)
+    assert data["id"] == "Q280515"
+    assert data["date"] == "2002-08-06"
+    assert data["citations"] == [
+        {"id": "Q288239", "title": "SMS: How to Obtain the Latest Systems Management Server 2.0 Service Pack"}
+    ]
+    assert [s["heading"] for s in data["sections"]] == ["SYMPTOMS", "CAUSE", "RESOLUTION", "STATUS"]
+
+
+def test_stats(runner, seed_index):
+    r = run(runner, "stats", "--json", "--index", str(seed_index))
+    data = json.loads(r.output)
+    assert data["articles"] == 2
+    assert data["products"]["Microsoft Windows NT"] == 1
+    r = run(runner, "stats", "--index", str(seed_index))
+    assert r.output.startswith("2 articles in")
+
+
+def test_help_lists_commands(runner):
+    r = run(runner, "--help")
+    for cmd in ("search", "index", "show", "stats"):
+        assert cmd in r.output

@@ -1,0 +1,154 @@
+import os
+import shutil
+
+import pytest
+
+from kbsearch import KnowledgeBase
+from kbsearch.errors import KBSearchError
+from kbsearch.ingest import article_document, find_files, index_paths
+from kbsearch.article import parse_file
+
+from .conftest import DATA
+
+
+def ids(index):
+    with KnowledgeBase.open(index) as kb:
+        return sorted(kb.engine.iter_ids())
+
+
+def test_build_and_count(seed_index):
+    assert ids(seed_index) == ["Q168845", "Q280515"]
+
+
+def test_rerun_is_incremental(tmp_path, seed_dir, seed_index):
+    report = index_paths(str(seed_index), [str(seed_dir)])
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 2)
+
+
+def test_changed_file_is_updated(seed_dir, seed_index):
+    p = seed_dir / "Q168845.TXT"
+    p.write_bytes(p.read_bytes().replace(b"Produce NT Event 3031", b"Produce Event 3031 Again"))
+    os.utime(p, ns=(1, 1))
+    report = index_paths(str(seed_index), [str(seed_dir)])
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    with KnowledgeBase.open(seed_index) as kb:
+        assert kb.get("Q168845").title.endswith("Again")
+        assert kb.stats()["articles"] == 2
+
+
+def test_gone_file_is_removed(seed_dir, seed_index):
+    (seed_dir / "Q280515.TXT").unlink()
+    report = index_paths(str(seed_index), [str(seed_dir)])
+    assert report.removed == 1
+    assert ids(seed_index) == ["Q168845"]
+
+
+def test_other_roots_are_left_alone(tmp_path, seed_index):
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(DATA / "Q168845.TXT", other / "copy.txt")
+    report = index_paths(str(seed_index), [str(other)])
+    # Same Q-number, same date: the later path wins, and nothing is removed.
+    assert report.removed == 0
+    assert len(report.duplicates) == 1
+    assert ids(seed_index) == ["Q168845", "Q280515"]
+
+
+def test_rebuild_replaces_everything(tmp_path, seed_dir, seed_index):
+    only = tmp_path / "only"
+    only.mkdir()
+    shutil.copy(DATA / "Q280515.TXT", only / "Q280515.txt")
+    report = index_paths(str(seed_index), [str(only)], rebuild=True)
+    assert report.added == 1
+    assert ids(seed_index) == ["Q280515"]
+
+
+def test_bad_files_are_skipped_and_reported(tmp_path, seed_dir):
+    (seed_dir / "empty.txt").write_bytes(b"")
+    (seed_dir / "junk.TXT").write_bytes(b"\x00\xff" * 100)
+    (seed_dir / "notes.Txt").write_text("just some notes\n")
+    (seed_dir / "ignored.doc").write_text("not a .txt file")
+    report = index_paths(str(tmp_path / "ix"), [str(seed_dir)])
+    assert report.added == 2
+    reasons = {os.path.basename(s.path): s.reason for s in report.skipped}
+    assert set(reasons) == {"empty.txt", "junk.TXT", "notes.Txt"}
+    assert "empty" in reasons["empty.txt"]
+    assert "binary" in reasons["junk.TXT"]
+    assert "DOCUMENT" in reasons["notes.Txt"]
+
+
+def test_duplicate_q_numbers_newer_wins(tmp_path):
+    d = tmp_path / "dups"
+    d.mkdir()
+    data = (DATA / "Q168845.TXT").read_bytes()
+    (d / "a.txt").write_bytes(data.replace(b"09-AUG-2001", b"09-AUG-2002").replace(b"Event 3031", b"Event NEWER"))
+    (d / "b.txt").write_bytes(data)
+    report = index_paths(str(tmp_path / "ix"), [str(d)])
+    assert report.added == 1
+    assert [(x.id, os.path.basename(x.kept), os.path.basename(x.dropped)) for x in report.duplicates] == [
+        ("Q168845", "a.txt", "b.txt")
+    ]
+    with KnowledgeBase.open(tmp_path / "ix") as kb:
+        assert kb.get("Q168845").title.endswith("NEWER")
+
+
+def test_single_file_any_name(tmp_path):
+    f = tmp_path / "article.dat"
+    shutil.copy(DATA / "Q280515.TXT", f)
+    report = index_paths(str(tmp_path / "ix"), [str(f)])
+    assert report.added == 1
+
+
+def test_missing_path_is_an_error(tmp_path):
+    with pytest.raises(KBSearchError, match="no such file or directory"):
+        index_paths(str(tmp_path / "ix"), [str(tmp_path / "nope")])
+
+
+def test_no_paths_is_an_error(tmp_path):
+    with pytest.raises(KBSearchError, match="nothing to index"):
+        index_paths(str(tmp_path / "ix"), [])
+
+
+def test_symlink_loop_does_not_hang(tmp_path, seed_dir):
+    os.symlink(seed_dir, seed_dir / "loop")
+    report = index_paths(str(tmp_path / "ix"), [str(seed_dir)])
+    assert report.added == 2
+
+
+def test_find_files_walks_recursively_any_case(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ("a/x.txt", "a/b/y.TXT", "a/b/z.TxT", "a/b/no.md"):
+        (tmp_path / name).write_text("x")
+    found = find_files([str(tmp_path)], [])
+    assert sorted(os.path.basename(k) for k in found) == ["x.txt", "y.TXT", "z.TxT"]
+
+
+def test_second_writer_is_refused(seed_index, seed_dir):
+    from kbsearch import engine
+
+    ix = engine.open_index(str(seed_index))
+    holder = engine.Writer(ix)
+    try:
+        with pytest.raises(KBSearchError, match="locked by another"):
+            index_paths(str(seed_index), [str(seed_dir)])
+    finally:
+        holder.cancel()
+    # The index is intact and writable again.
+    assert ids(seed_index) == ["Q168845", "Q280515"]
+    index_paths(str(seed_index), [str(seed_dir)])
+
+
+def test_document_fields():
+    art = parse_file(str(DATA / "Q168845.TXT"))
+    doc = article_document(art, "/x/Q168845.TXT", "1:2")
+    assert doc["id"] == "Q168845"
+    assert doc["date"] == "2001-08-09"
+    assert doc["tag"] == "winnt"
+    assert doc["issue"] == "kbbug"
+    assert set(doc["version"].split()) >= {"4.0", "3.51", "1.2", "winnt:4.0"}
+    assert {"kbinterop", "kbnetwork", "kbbug", "kbfix", "kbsms120"} <= set(doc["keyword"].split())
+    # Title terms carry the title's weight inside the body composite.
+    title_weight, title_terms = doc["body"][0]
+    assert title_weight == 4.0
+    assert [t for _, t in title_terms][:3] == ["window", "nt", "sms"]
+    assert "symptoms" in doc and "cause" in doc and "resolution" not in doc

@@ -1,0 +1,138 @@
+import pytest
+
+from kbsearch.errors import KBSearchError
+from kbsearch.search import uses_syntax
+
+
+def top(kb, text, **kw):
+    return [h.id for h in kb.search(text, **kw)]
+
+
+def test_free_text_is_ranked_not_anded(seed_kb):
+    # No article has every word, yet the right one comes first.
+    assert top(seed_kb, "redirector unable to delete banana zebra")[0] == "Q168845"
+    assert top(seed_kb, "client.lkp not updated error 32")[0] == "Q280515"
+
+
+def test_hits_carry_display_fields(seed_kb):
+    h = seed_kb.search("redirector unable to delete")[0]
+    assert h.id == "Q168845"
+    assert h.title == "Windows NT SMS Clients Produce NT Event 3031"
+    assert h.product == "Microsoft Windows NT"
+    assert h.versions == ["1.2", "3.51", "4.0"]
+    assert h.date == "2001-08-09"
+    assert h.score > 0
+    assert "redirector was unable to delete" in h.snippet
+    marked = {h.snippet[a:b].lower() for a, b in h.spans}
+    assert {"redirector", "unable", "delete"} <= marked
+    assert set(h.to_dict()) == {"id", "title", "product", "versions", "date", "score", "snippet"}
+
+
+@pytest.mark.parametrize("text", ["Q168845", "168845", "KB168845", "kb168845"])
+def test_article_number_shows_that_article_first(seed_kb, text):
+    assert top(seed_kb, text)[0] == "Q168845"
+
+
+def test_unknown_article_number_is_no_error(seed_kb):
+    assert seed_kb.search("Q999999") == []
+
+
+@pytest.mark.parametrize(
+    "text, first",
+    [
+        ('"unable to delete"', "Q168845"),
+        ("title:client.lkp", "Q280515"),
+        ("symptoms:redirector", "Q168845"),
+        ("event AND 3031", "Q168845"),
+        ("inventory NOT redirector", "Q280515"),
+        ("cites:q288239", "Q280515"),
+        ("client*", "Q280515"),
+    ],
+)
+def test_whoosh_syntax(seed_kb, text, first):
+    assert top(seed_kb, text)[0] == first
+
+
+def test_phrase_must_match_as_phrase(seed_kb):
+    assert seed_kb.search('"delete unable"') == []
+
+
+@pytest.mark.parametrize(
+    "kw, expected",
+    [
+        ({"product": "sms"}, ["Q280515"]),
+        ({"product": "windows nt"}, ["Q168845"]),
+        ({"product": "winnt"}, ["Q168845"]),
+        ({"version": "3.51"}, ["Q168845"]),
+        ({"version": "4.00"}, []),
+        ({"version": "2.0"}, ["Q280515"]),
+        ({"keyword": "kbsms200bug"}, ["Q280515"]),
+        ({"keyword": "KBBUG"}, ["Q168845", "Q280515"]),
+    ],
+)
+def test_filters(seed_kb, kw, expected):
+    assert sorted(top(seed_kb, "file server client", **kw)) == expected
+
+
+def test_limit(seed_kb):
+    assert len(seed_kb.search("file", limit=1)) == 1
+    res = seed_kb.results("file", limit=1)
+    assert res.total == 2
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\t\n"])
+def test_empty_query(seed_kb, text):
+    with pytest.raises(KBSearchError, match="empty query"):
+        seed_kb.search(text)
+
+
+def test_stop_words_only(seed_kb):
+    with pytest.raises(KBSearchError, match="only stop words"):
+        seed_kb.search("the of and to")
+
+
+@pytest.mark.parametrize("text", ['"unbalanced', "(open", "AND", "OR NOT", "title:", "*", "?", "a" * 10000, "\x00\x07ctl"])
+def test_odd_queries_never_crash(seed_kb, text):
+    try:
+        seed_kb.search(text)
+    except KBSearchError as e:
+        assert "\n" not in str(e)
+
+
+def test_explain_names_terms(seed_kb):
+    h = seed_kb.search("redirector unable to delete", explain=True)[0]
+    terms = {e["term"] for e in h.explanation}
+    assert terms == {"redirector", "unabl", "delet"}
+    assert all(e["score"] > 0 for e in h.explanation)
+
+
+def test_get(seed_kb):
+    art = seed_kb.get("KB280515")
+    assert art.id == "Q280515"
+    assert art.section("cause").startswith("This issue can occur")
+    with pytest.raises(KBSearchError, match="not in the index"):
+        seed_kb.get("Q1")
+    with pytest.raises(KBSearchError, match="not an article id"):
+        seed_kb.get("hello")
+
+
+def test_stats(seed_kb):
+    st = seed_kb.stats()
+    assert st["articles"] == 2
+    assert st["products"] == {"Microsoft Systems Management Server": 1, "Microsoft Windows NT": 1}
+
+
+@pytest.mark.parametrize(
+    "text, syntax",
+    [
+        ("redirector unable to delete", False),
+        ("Win32 Error = 32", False),
+        ("can't open c:\\config.sys", False),
+        ('"exact phrase"', True),
+        ("title:printer", True),
+        ("a AND b", True),
+        ("print*", True),
+    ],
+)
+def test_uses_syntax(text, syntax):
+    assert uses_syntax(text) is syntax
