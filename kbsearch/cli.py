@@ -98,7 +98,8 @@ def search(query, limit, product, version, keyword, explain, as_json, index_dir)
             click.echo(f"    {_highlight(h)}")
         if h.explanation is not None:
             for e in h.explanation:
-                click.echo(f"      {e['field']}:{e['term']:<20} weight {e['weight']:>6}  score {e['score']:>8}")
+                where = ",".join(e["sections"]) or "other sections"
+                click.echo(f"      {e['term']:<20} weight {e['weight']:>6}  df {e['df']:>6}  bm25 {e['score']:>7}  in {where}")
 
 
 def _highlight(h) -> str:
@@ -219,6 +220,33 @@ def stats(as_json, index_dir):
     click.echo(f"{st['articles']} articles in {st['index']}")
     for name, n in st["products"].items():
         click.echo(f"{n:8}  {name}")
+
+
+@cli.command("eval")
+@click.argument("judgments", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@json_option
+@index_option
+def eval_(judgments, as_json, index_dir):
+    """Score the ranking on JUDGMENTS files (JSON lines: query, relevant, exclude).
+
+    Prints MRR@10, hit@10 and nDCG@10 for each file.
+    """
+    from .errors import KBSearchError
+
+    kb = _open(index_dir)
+    try:
+        rows = [kb.evaluate(j).to_dict() for j in judgments]
+    except KBSearchError as e:
+        raise _fail(e)
+    finally:
+        kb.close()
+    if as_json:
+        _dump(rows)
+        return
+    click.echo(f"{'file':<28} {'queries':>7} {'MRR@10':>7} {'hit@10':>7} {'nDCG@10':>7} {'ms/q':>6}")
+    for r in rows:
+        click.echo(f"{r['file']:<28} {r['queries']:>7} {r['mrr@10']:>7.3f} {r['hit@10']:>7.3f} "
+                   f"{r['ndcg@10']:>7.3f} {r['ms_per_query']:>6}")
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ class KnowledgeBase:
             if not engine.index_exists(index_dir):
                 corpus = default_corpus()
                 if on_build:
-                    on_build(f"No index at {index_dir} yet: building it from the default corpus ({corpus})")
+                    on_build(f"No index at {os.path.abspath(index_dir)} yet: building it from the default corpus ({corpus})")
                 ingest.index_paths(index_dir, [str(corpus)])
         kb = cls(str(index_dir))
         kb._engine = engine.Engine(kb.path)
@@ -115,6 +115,15 @@ class KnowledgeBase:
         by_product = self.engine.count_by_product()
         ordered = dict(sorted(by_product.items(), key=lambda kv: (-kv[1], kv[0])))
         return {"articles": self.engine.doc_count, "index": self.path, "products": ordered}
+
+    def evaluate(self, judgments_path: str | os.PathLike) -> "evaluate.Scores":
+        """MRR@10, hit@10 and nDCG@10 of this index's ranking on a judgments file."""
+        from . import evaluate as ev
+
+        def rank(q: str, k: int) -> list[str]:
+            return [h.id for h in self.search(q, limit=k)]
+
+        return ev.evaluate(rank, ev.load_judgments(judgments_path), name=Path(judgments_path).name)
 
     # --- writing -------------------------------------------------------
 

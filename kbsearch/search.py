@@ -10,6 +10,8 @@ that article first.
 from __future__ import annotations
 
 import re
+
+import numpy as np
 from dataclasses import asdict, dataclass, field
 
 from . import engine
@@ -93,26 +95,130 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     if uses_syntax(query):
         q = eng.parse_syntax(query)
         terms = _terms_of(q)
-        clauses = [engine.TermClause("body", t) for t in terms]
+        cands, total = eng.run(q, limit + (1 if pinned is not None else 0), filter=flt)
     else:
         terms = query_terms(query)
         if not terms and pinned is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")
-        clauses = [engine.TermClause("body", t) for t in terms]
-        phrases = _adjacent_pairs(query)
-        q = eng.compile(clauses, phrases, coord=COORD)
+        cands, total = rank_free_text(eng, query, limit + (1 if pinned is not None else 0),
+                                      None if flt is None else eng.filter_mask(flt))
 
-    cands, total = eng.run(q, limit + (1 if pinned is not None else 0), filter=flt)
     if pinned is not None:
         cands = [c for c in cands if c.docnum != pinned]
-        stored = eng.stored(pinned)
         if flt is None or eng.doc_matches(pinned, flt):
-            cands.insert(0, engine.Candidate(pinned, cands[0].score + 1.0 if cands else 1.0, stored))
+            best = max((c.score for c in cands), default=0.0)
+            cands.insert(0, engine.Candidate(pinned, best + 1.0))
             total = max(total, 1)
     cands = cands[:limit]
     term_set = set(terms)
-    hits = [_hit(eng, c, term_set, clauses if explain else None) for c in cands]
+    for c in cands:
+        if not c.fields:
+            c.fields = eng.stored(c.docnum)
+    hits = [_hit(eng, c, term_set, explain) for c in cands]
     return Results(query=text, total=total, hits=hits)
+
+
+# BM25 parameters for the body composite.
+K1 = 1.2
+B = 0.75
+# Documents re-scored with phrase evidence after the first pass.
+RERANK_DEPTH = 50
+
+
+def rank_free_text(eng: engine.Engine, text: str, k: int,
+                   allowed: np.ndarray | None = None) -> tuple[list[engine.Candidate], int]:
+    """Score every document for the OR of the query's terms; returns top ``k`` and the match count.
+
+    BM25 over the ``body`` composite (section-weighted term frequencies), a
+    coordination factor (documents matching more distinct query terms rank
+    higher), then phrase evidence for the best ``RERANK_DEPTH``: adjacent
+    query words found at the same distance in the document.
+    """
+    spans = list(analyze_spans(text))
+    terms = list(dict.fromkeys(t for _, t, _, _ in spans))
+    n_docs = eng.doc_count_all
+    scores = np.zeros(n_docs, dtype=np.float32)
+    matched = np.zeros(n_docs, dtype=np.int16)
+    lengths = eng.field_lengths("body")
+    norm = K1 * (1 - B + B * lengths / eng.avg_field_length("body"))
+    live_docs = max(1, eng.doc_count)
+    plist = {}
+    for t in terms:
+        p = eng.postings("body", t)
+        if p is None:
+            continue
+        plist[t] = p
+        idf = np.log(1.0 + (live_docs - p.df + 0.5) / (p.df + 0.5))
+        w = p.weights
+        scores[p.ids] += idf * w * (K1 + 1) / (w + norm[p.ids])
+        matched[p.ids] += 1
+    if not plist:
+        return [], 0
+    live = eng.live_mask()
+    if live is not None:
+        matched[~live] = 0
+    if allowed is not None:
+        matched[~allowed] = 0
+    total = int(np.count_nonzero(matched))
+    if total == 0:
+        return [], 0
+    nq = len(terms)
+    final = scores * (1.0 - COORD + COORD * matched / nq)
+    final[matched == 0] = 0.0
+    depth = min(max(k, RERANK_DEPTH), total)
+    top = np.argpartition(-final, depth - 1)[:depth]
+    top = top[final[top] > 0]
+    pairs = [(t1, t2, p2 - p1) for (p1, t1, _, _), (p2, t2, _, _) in zip(spans, spans[1:])
+             if t1 != t2 and t1 in plist and t2 in plist]
+    out = []
+    for d in top.tolist():
+        sc = float(final[d])
+        if pairs:
+            sc *= 1.0 + PHRASE_BOOST * _phrase_fraction(plist, pairs, d)
+        out.append(engine.Candidate(d, sc))
+    out.sort(key=lambda c: -c.score)
+    return out[:k], total
+
+
+def _phrase_fraction(plist: dict, pairs: list[tuple[str, str, int]], docnum: int) -> float:
+    """Share of adjacent query-word pairs that stand at the same distance in the document."""
+    hit = 0
+    cache: dict[str, set[int]] = {}
+    for t1, t2, gap in pairs:
+        if t1 not in cache:
+            cache[t1] = set(plist[t1].positions(docnum))
+        if t2 not in cache:
+            cache[t2] = set(plist[t2].positions(docnum))
+        a, b = cache[t1], cache[t2]
+        if a and b and any(p + gap in b for p in a):
+            hit += 1
+    return hit / len(pairs)
+
+
+def _bm25(eng: engine.Engine, p: engine.Postings, weight: float, length: float) -> float:
+    idf = np.log(1.0 + (max(1, eng.doc_count) - p.df + 0.5) / (p.df + 0.5))
+    norm = K1 * (1 - B + B * length / eng.avg_field_length("body"))
+    return float(idf * weight * (K1 + 1) / (weight + norm))
+
+
+def explain(eng: engine.Engine, docnum: int, terms: list[str]) -> list[dict]:
+    """Why ``docnum`` scored: each query term's weight in the body composite,
+    the sections it occurs in, and its BM25 share (before coordination and
+    phrase factors)."""
+    out = []
+    length = float(eng.field_lengths("body")[docnum])
+    for t in terms:
+        p = eng.postings("body", t)
+        if p is None:
+            continue
+        i = int(np.searchsorted(p.ids, docnum))
+        if i < len(p.ids) and p.ids[i] == docnum:
+            w = float(p.weights[i])
+            fields = [f for f in ("title", "symptoms", "cause", "resolution")
+                      if (fp := eng.postings(f, t)) is not None and fp.positions(docnum)]
+            out.append({"term": t, "field": "body", "sections": fields, "weight": round(w, 3),
+                        "df": p.df, "score": round(_bm25(eng, p, w, length), 4)})
+    return out
 
 
 def _clean(text: str) -> str:
@@ -123,16 +229,6 @@ def _clean(text: str) -> str:
     if not text:
         raise KBSearchError("empty query: type some words that describe the problem")
     return text[:MAX_QUERY_CHARS]
-
-
-def _adjacent_pairs(text: str) -> list[engine.PhraseClause]:
-    """Each pair of consecutive query terms, as phrase evidence for the body."""
-    toks = list(analyze_spans(text))
-    out = []
-    for (p1, t1, _, _), (p2, t2, _, _) in zip(toks, toks[1:]):
-        if t1 != t2:
-            out.append(engine.PhraseClause("body", [t1, t2], slop=max(1, p2 - p1), boost=PHRASE_BOOST))
-    return out
 
 
 def _terms_of(q) -> list[str]:
@@ -148,19 +244,14 @@ def _terms_of(q) -> list[str]:
     return out
 
 
-def _hit(eng: engine.Engine, c: engine.Candidate, terms: set[str], clauses) -> Hit:
+def _hit(eng: engine.Engine, c: engine.Candidate, terms: set[str], with_explanation: bool) -> Hit:
     f = c.fields
     art = parse_article(engine.unpack_text(f["raw"]))
     sections = [("title", art.title)] + [(s.name, s.text) for s in art.sections]
     if art.preamble:
         sections.append(("preamble", art.preamble))
     snip = make_snippet(sections, terms)
-    explanation = None
-    if clauses is not None:
-        explanation = [
-            {"field": fld, "term": term, "weight": round(w, 3), "score": round(s, 4)}
-            for fld, term, w, s in eng.explain_terms(c.docnum, clauses)
-        ]
+    explanation = explain(eng, c.docnum, sorted(terms)) if with_explanation else None
     return Hit(
         id=f["id"],
         title=f.get("title", ""),

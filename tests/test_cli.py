@@ -57,7 +57,7 @@ def test_search_filters(runner, seed_index):
 
 def test_search_explain(runner, seed_index):
     r = run(runner, "redirector", "--explain", "--index", str(seed_index))
-    assert "body:redirector" in r.output
+    assert "redirector" in r.output and "bm25" in r.output and "in symptoms,cause" in r.output
 
 
 def test_env_var_picks_index(runner, seed_index):
@@ -182,3 +182,17 @@ def test_help_lists_commands(runner):
     r = run(runner, "--help")
     for cmd in ("search", "index", "show", "stats"):
         assert cmd in r.output
+
+
+def test_eval_command(runner, seed_index, tmp_path):
+    p = tmp_path / "j.jsonl"
+    p.write_text(json.dumps({"query": "event 3031", "relevant": ["Q168845"], "exclude": []}) + "\n")
+    r = run(runner, "eval", str(p), "--index", str(seed_index))
+    assert r.exit_code == 0
+    assert "j.jsonl" in r.output and "1.000" in r.output
+    r = run(runner, "eval", str(p), "--json", "--index", str(seed_index))
+    assert json.loads(r.output)[0]["mrr@10"] == 1.0
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{}\n")
+    r = runner.invoke(cli, ["eval", str(bad), "--index", str(seed_index)])
+    assert r.exit_code == 1 and "not a judgment line" in r.output

@@ -1,0 +1,104 @@
+"""Score a ranking against relevance judgments: MRR@10, hit@10, nDCG@10.
+
+Judgments are JSON lines: ``{"query": ..., "relevant": [ids], "exclude": [ids]}``;
+any relevant id counts, and excluded ids are dropped from the ranking before
+scoring (the article a query was taken from).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .article import normalize_id
+from .errors import KBSearchError
+
+DEPTH = 10
+
+
+@dataclass
+class Judgment:
+    query: str
+    relevant: set[str]
+    exclude: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Scores:
+    """Mean metrics over one judgments file."""
+
+    name: str
+    queries: int = 0
+    mrr: float = 0.0
+    hit: float = 0.0
+    ndcg: float = 0.0
+    errors: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"file": self.name, "queries": self.queries, "mrr@10": round(self.mrr, 4),
+                "hit@10": round(self.hit, 4), "ndcg@10": round(self.ndcg, 4), "errors": self.errors,
+                "ms_per_query": round(1000 * self.seconds / max(1, self.queries), 1)}
+
+
+def load_judgments(path: str | Path) -> list[Judgment]:
+    """Read a judgments file; a one-line :class:`KBSearchError` if it is malformed."""
+    out = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise KBSearchError(f"cannot read judgments {path}: {getattr(e, 'strerror', None) or e}") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            rel = {normalize_id(r) or r for r in obj["relevant"]}
+            exc = {normalize_id(r) or r for r in obj.get("exclude", [])}
+            out.append(Judgment(str(obj["query"]), rel, exc))
+        except (ValueError, KeyError, TypeError):
+            raise KBSearchError(f"{path}:{n}: not a judgment line (want query, relevant, exclude)") from None
+    return out
+
+
+def score_ranking(ranking: list[str], j: Judgment) -> tuple[float, float, float]:
+    """(reciprocal rank, hit, nDCG) at depth 10 for one ranked id list."""
+    ranked = [r for r in ranking if r not in j.exclude][:DEPTH]
+    rr = hit = dcg = 0.0
+    for i, r in enumerate(ranked):
+        if r in j.relevant:
+            if not hit:
+                rr = 1.0 / (i + 1)
+                hit = 1.0
+            dcg += 1.0 / math.log2(i + 2)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(j.relevant), DEPTH)))
+    return rr, hit, (dcg / ideal if ideal else 0.0)
+
+
+def evaluate(rank: Callable[[str, int], list[str]], judgments: list[Judgment], name: str = "") -> Scores:
+    """Mean metrics of ``rank(query, k) -> ids`` over ``judgments``.
+
+    A query the ranker rejects (e.g. only stop words) scores zero and is counted in ``errors``.
+    """
+    s = Scores(name, queries=len(judgments))
+    t0 = time.perf_counter()
+    for j in judgments:
+        try:
+            ids = rank(j.query, DEPTH + len(j.exclude))
+        except KBSearchError:
+            s.errors += 1
+            continue
+        rr, hit, nd = score_ranking(ids, j)
+        s.mrr += rr
+        s.hit += hit
+        s.ndcg += nd
+    s.seconds = time.perf_counter() - t0
+    if judgments:
+        s.mrr /= len(judgments)
+        s.hit /= len(judgments)
+        s.ndcg /= len(judgments)
+    return s

@@ -1,0 +1,57 @@
+import json
+
+import pytest
+
+from kbsearch.errors import KBSearchError
+from kbsearch.evaluate import Judgment, evaluate, load_judgments, score_ranking
+
+
+@pytest.mark.parametrize(
+    "ranking, relevant, exclude, expected",
+    [
+        (["Q1", "Q2"], {"Q1"}, set(), (1.0, 1.0, 1.0)),
+        (["Q2", "Q1"], {"Q1"}, set(), (0.5, 1.0, 0.6309)),
+        (["Q9", "Q2", "Q1"], {"Q1"}, {"Q9"}, (0.5, 1.0, 0.6309)),
+        (["Q2", "Q3"], {"Q1"}, set(), (0.0, 0.0, 0.0)),
+        ([f"Q{i}" for i in range(2, 13)] + ["Q1"], {"Q1"}, set(), (0.0, 0.0, 0.0)),
+    ],
+)
+def test_score_ranking(ranking, relevant, exclude, expected):
+    rr, hit, nd = score_ranking(ranking, Judgment("q", relevant, exclude))
+    assert (round(rr, 4), hit, round(nd, 4)) == expected
+
+
+def test_evaluate_means_and_errors():
+    js = [Judgment("a", {"Q1"}), Judgment("b", {"Q2"}), Judgment("bad", {"Q3"})]
+
+    def rank(q, k):
+        if q == "bad":
+            raise KBSearchError("nope")
+        return ["Q1", "Q2"]
+
+    s = evaluate(rank, js, "x")
+    assert s.queries == 3 and s.errors == 1
+    assert s.mrr == pytest.approx((1 + 0.5) / 3)
+    assert s.hit == pytest.approx(2 / 3)
+
+
+def test_load_judgments(tmp_path):
+    p = tmp_path / "j.jsonl"
+    p.write_text(json.dumps({"query": "x", "relevant": ["Q1", "168845"], "exclude": ["KB2"]}) + "\n\n")
+    (j,) = load_judgments(p)
+    assert j.relevant == {"Q1", "Q168845"} and j.exclude == {"Q2"}
+    p.write_text("not json\n")
+    with pytest.raises(KBSearchError, match=r"j.jsonl:1"):
+        load_judgments(p)
+    with pytest.raises(KBSearchError, match="cannot read"):
+        load_judgments(tmp_path / "missing.jsonl")
+
+
+def test_eval_on_seed_index(seed_kb, tmp_path):
+    p = tmp_path / "j.jsonl"
+    p.write_text(
+        json.dumps({"query": "redirector unable to delete", "relevant": ["Q168845"], "exclude": []}) + "\n"
+        + json.dumps({"query": "client.lkp not updated", "relevant": ["Q280515"], "exclude": []}) + "\n"
+    )
+    s = seed_kb.evaluate(p)
+    assert (s.queries, s.mrr, s.hit, s.ndcg) == (2, 1.0, 1.0, 1.0)
