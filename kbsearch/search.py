@@ -31,7 +31,7 @@ _FIELDS = "|".join(engine.TEXT_FIELDS + engine.KEYWORD_FIELDS)
 _SYNTAX_RE = re.compile(
     r'"'                                      # a quoted phrase
     rf"|\b(?:{_FIELDS}):\S"                   # field:value, for our fields only
-    r"|(?:^|\s)[+-]\w"                        # +required -excluded
+    r"|(?:^|\s)[+-][^\W\d]"                   # +required -excluded (not -2147467259)
     r"|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b"    # operators (upper case, as Whoosh wants)
     r"|[()\[\]{}^~]"                          # grouping, ranges, boosts, slop
     r"|\w\*|\*\w|\w\?\w",                        # wildcards inside or next to a word

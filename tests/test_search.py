@@ -132,6 +132,8 @@ def test_stats(seed_kb):
         ("title:printer", True),
         ("a AND b", True),
         ("print*", True),
+        ("error -2147467259 occurred", False),
+        ("printer -laser", True),
     ],
 )
 def test_uses_syntax(text, syntax):
