@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import Stemmer
 
-__all__ = ["STOP_WORDS", "analyze", "analyze_spans", "query_terms", "stem", "words"]
+__all__ = ["STOP_WORDS", "analyze", "analyze_spans", "query_terms", "stem"]
 
 # Function words that carry no evidence on their own. Negations ("not",
 # "no", "cannot") are kept: error messages turn on them.
@@ -45,11 +45,6 @@ def stem(word: str) -> str:
         if len(_stem_cache) < 500_000:
             _stem_cache[word] = s
     return s
-
-
-def words(text: str) -> list[str]:
-    """Raw lower-case tokens of ``text`` (apostrophes removed), unstemmed."""
-    return [_APOS_RE.sub("", t) for t in _TOKEN_RE.findall(text.lower())]
 
 
 def analyze(text: str, start: int = 0, split_compounds: bool = True) -> Iterator[tuple[int, str]]:

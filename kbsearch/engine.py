@@ -512,9 +512,6 @@ class Engine:
     def stored(self, docnum: int) -> dict:
         return dict(self._searcher.stored_fields(docnum))
 
-    def doc_frequency(self, fieldname: str, text: str) -> int:
-        return self._searcher.doc_frequency(fieldname, text)
-
     def count_by_product(self) -> dict[str, int]:
         r = self._searcher.reader()
         counts: dict[str, int] = defaultdict(int)

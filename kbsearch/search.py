@@ -15,7 +15,7 @@ import numpy as np
 from dataclasses import asdict, dataclass, field
 
 from . import engine
-from .analysis import analyze_spans, query_terms
+from .analysis import analyze_spans
 from .article import normalize_id, parse_article
 from .errors import KBSearchError
 from .snippets import make_snippet
@@ -97,10 +97,11 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
         terms = _terms_of(q)
         cands, total = eng.run(q, limit + (1 if pinned is not None else 0), filter=flt)
     else:
-        terms = query_terms(query)
+        spans = list(analyze_spans(query))
+        terms = list(dict.fromkeys(t for _, t, _, _ in spans))
         if not terms and pinned is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")
-        cands, total = rank_free_text(eng, query, limit + (1 if pinned is not None else 0),
+        cands, total = rank_free_text(eng, spans, limit + (1 if pinned is not None else 0),
                                       None if flt is None else eng.filter_mask(flt))
 
     if pinned is not None:
@@ -125,16 +126,17 @@ B = 0.75
 RERANK_DEPTH = 50
 
 
-def rank_free_text(eng: engine.Engine, text: str, k: int,
+def rank_free_text(eng: engine.Engine, spans: list[tuple[int, str, int, int]], k: int,
                    allowed: np.ndarray | None = None) -> tuple[list[engine.Candidate], int]:
     """Score every document for the OR of the query's terms; returns top ``k`` and the match count.
+
+    ``spans`` is the analysed query, as :func:`kbsearch.analysis.analyze_spans` gives it.
 
     BM25 over the ``body`` composite (section-weighted term frequencies), a
     coordination factor (documents matching more distinct query terms rank
     higher), then phrase evidence for the best ``RERANK_DEPTH``: adjacent
     query words found at the same distance in the document.
     """
-    spans = list(analyze_spans(text))
     terms = list(dict.fromkeys(t for _, t, _, _ in spans))
     n_docs = eng.doc_count_all
     scores = np.zeros(n_docs, dtype=np.float32)
