@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import Stemmer
 
-__all__ = ["STOP_WORDS", "analyze", "analyze_spans", "query_terms", "stem"]
+__all__ = ["STOP_WORDS", "analyze", "analyze_list", "analyze_spans", "query_terms", "stem"]
 
 # Function words that carry no evidence on their own. Negations ("not",
 # "no", "cannot") are kept: error messages turn on them.
@@ -42,7 +42,9 @@ def stem(word: str) -> str:
             s = _stemmer.stemWord(word)
         else:
             s = word
-        if len(_stem_cache) < 500_000:
+        # Only plain words become keys: analyze_list() takes a hit as proof
+        # that a token is neither a stop word nor a joined token.
+        if len(_stem_cache) < 500_000 and word.isalnum() and word not in STOP_WORDS:
             _stem_cache[word] = s
     return s
 
@@ -53,10 +55,23 @@ def analyze(text: str, start: int = 0, split_compounds: bool = True) -> Iterator
     With ``split_compounds`` (indexing), a joined token yields itself and its
     parts; without it (queries), only the whole token, which is the precise one.
     """
+    return iter(analyze_list(text, start, split_compounds))
+
+
+def analyze_list(text: str, start: int = 0, split_compounds: bool = True) -> list[tuple[int, str]]:
+    """:func:`analyze` as a list: the indexing hot path."""
+    out: list[tuple[int, str]] = []
+    append = out.append
     pos = start
     stop = STOP_WORDS
     get = _stem_cache.get
     for tok in _TOKEN_RE.findall(text.lower()):
+        # Only plain words are cache keys, so a hit needs no other check.
+        s = get(tok)
+        if s is not None:
+            append((pos, s))
+            pos += 1
+            continue
         if "'" in tok or "\u2019" in tok:
             tok = _APOS_RE.sub("", tok)
         if tok in stop:
@@ -65,23 +80,24 @@ def analyze(text: str, start: int = 0, split_compounds: bool = True) -> Iterator
         if "." in tok or "-" in tok or "_" in tok:
             parts = [p for p in _SPLIT_RE.split(tok) if p]
             if len(parts) > 1:
-                yield pos, tok
+                append((pos, tok))
                 if all(p.isdigit() for p in parts):
                     pos += 1  # a version or number: 3.51, 4.0.1381
                 elif split_compounds:
                     for p in parts:
                         if p not in stop:
-                            yield pos, stem(p)
+                            append((pos, stem(p)))
                         pos += 1
                 else:
                     pos += len(parts)
                 continue
             tok = parts[0] if parts else tok
-        s = get(tok)
-        if s is None:
-            s = stem(tok)
-        yield pos, s
+            if tok in stop:
+                pos += 1
+                continue
+        append((pos, stem(tok)))
         pos += 1
+    return out
 
 
 def query_terms(text: str) -> list[str]:

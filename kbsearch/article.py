@@ -152,7 +152,12 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         data = data[3:]
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as e:
+        head = data[: e.start]
+        if e.reason == "unexpected end of data" and e.end == len(data) and not head.isascii():
+            # Cut inside its last character, after valid multi-byte UTF-8:
+            # still a UTF-8 file, not Windows-1252 mojibake.
+            return head.decode("utf-8") + "\ufffd", "utf-8"
         return data.decode("cp1252", errors="replace"), "cp1252"
 
 

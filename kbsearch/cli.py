@@ -97,9 +97,12 @@ def search(query, limit, product, version, keyword, explain, as_json, index_dir)
         if h.snippet:
             click.echo(f"    {_highlight(h)}")
         if h.explanation is not None:
-            for e in h.explanation:
+            for e in h.explanation["terms"]:
                 where = ",".join(e["sections"]) or "other sections"
                 click.echo(f"      {e['term']:<20} weight {e['weight']:>6}  df {e['df']:>6}  bm25 {e['score']:>7}  in {where}")
+            factors = "  ".join(f"{k} {v}" for k, v in h.explanation["factors"].items())
+            if factors:
+                click.echo(f"      × {factors}")
 
 
 def _highlight(h) -> str:

@@ -9,7 +9,9 @@ Design notes, measured on the full archive:
 * ``body`` is a BM25F composite: each section's terms are indexed with that
   section's weight as the posting weight, so one posting list per term carries
   title/symptoms/cause/... evidence. Querying one field instead of six keeps
-  free-text queries fast; the per-section fields exist for fielded syntax.
+  free-text queries fast. ``title`` and ``symptoms`` are also fields of
+  their own (for the title factor and fielded syntax); more per-section
+  fields cost 5% of the build each for little use.
 * Documents arrive pre-analysed (``(weight, [(pos, term), ...])`` lists from
   :mod:`kbsearch.analysis`): a text is analysed once even when it feeds two
   fields, and no Whoosh ``Token`` objects are made at index time.
@@ -21,7 +23,9 @@ Design notes, measured on the full archive:
 from __future__ import annotations
 
 import os
+import weakref
 import zlib
+from pickle import dumps
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +39,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.system import pack_uint, unpack_uint
 from whoosh.writing import NO_MERGE, SegmentWriter
 
 from .analysis import analyze_spans
@@ -44,7 +49,7 @@ INDEX_NAME = "kb"
 SCHEMA_VERSION = 1
 
 # Fields a query may name in syntax (``title:foo``); the first is the default.
-TEXT_FIELDS = ("body", "title", "symptoms", "cause", "resolution", "product")
+TEXT_FIELDS = ("body", "title", "symptoms", "product")
 KEYWORD_FIELDS = ("version", "keyword", "tag", "issue", "cites", "id", "date")
 
 
@@ -75,7 +80,9 @@ class _PreAnalyzedText(wf.TEXT):
     """A TEXT field fed ``[(weight, [(pos, term), ...]), ...]`` at index time.
 
     A term's posting weight is the sum of the weights of its occurrences,
-    which is what makes ``body`` a BM25F composite of the sections.
+    which is what makes ``body`` a BM25F composite of the sections. The
+    field's length is weighted the same way, so a long low-weight appendix
+    lengthens a document less than its symptoms do.
     """
 
     def __init__(self, **kwargs):
@@ -85,15 +92,32 @@ class _PreAnalyzedText(wf.TEXT):
         if isinstance(value, str):
             yield from super().index(value, **kwargs)
             return
-        poses: dict[str, list[int]] = defaultdict(list)
-        weights: dict[str, float] = defaultdict(float)
+        terms, weights, values, _ = self.doc_postings(value)
+        for tbytes, weight, vbytes in zip(terms, weights, values):
+            yield tbytes, unpack_uint(vbytes[:4])[0], weight, vbytes
+
+    def doc_postings(self, value) -> tuple[list[bytes], list[float], list[bytes], float]:
+        """One document's postings as parallel lists (terms, weights, encoded
+        positions), plus its weighted length."""
+        poses: dict[str, list[int]] = {}
+        weights: dict[str, float] = {}
+        length = 0.0
         for weight, toks in value:
+            length += weight * len(toks)
             for pos, term in toks:
-                poses[term].append(pos)
-                weights[term] += weight
-        encode = self.format.encode
-        for term, plist in poses.items():
-            yield term.encode("utf-8"), len(plist), weights[term], encode(plist)
+                pl = poses.get(term)
+                if pl is None:
+                    poses[term] = [pos]
+                    weights[term] = weight
+                else:
+                    pl.append(pos)
+                    weights[term] += weight
+        terms = [t.encode("utf-8") for t in poses]
+        # Whoosh's Positions encoding (count, then pickled deltas), without
+        # its per-position Python loop.
+        values = [pack_uint(len(pl)) + dumps([pl[0]] + [b - a for a, b in zip(pl, pl[1:])], 2)
+                  for pl in poses.values()]
+        return terms, list(weights.values()), values, length
 
 
 def make_schema() -> wf.Schema:
@@ -103,8 +127,6 @@ def make_schema() -> wf.Schema:
         title=_PreAnalyzedText(stored=True),
         body=_PreAnalyzedText(),
         symptoms=_PreAnalyzedText(),
-        cause=_PreAnalyzedText(),
-        resolution=_PreAnalyzedText(),
         product=_PreAnalyzedText(stored=True),
         version=wf.KEYWORD(stored=True, lowercase=True),
         keyword=wf.KEYWORD(lowercase=True),
@@ -120,13 +142,16 @@ def make_schema() -> wf.Schema:
     )
 
 
-def pack_text(text: str) -> bytes:
-    """Compress an article's text for storage in the index."""
-    return zlib.compress(text.encode("utf-8"), 1)
+def pack_text(text: str) -> str:
+    """An article's text as stored in the index: as it is, since Whoosh
+    compresses each document's stored fields together (compressing it here
+    too cost 6% of the build for a larger index)."""
+    return text
 
 
-def unpack_text(blob: bytes) -> str:
-    return zlib.decompress(blob).decode("utf-8")
+def unpack_text(blob: str | bytes) -> str:
+    """The stored text; indexes written before 0.2 hold it zlib-compressed."""
+    return blob if isinstance(blob, str) else zlib.decompress(blob).decode("utf-8")
 
 
 # --- opening and locking ---------------------------------------------------
@@ -156,6 +181,30 @@ def open_index(path: str):
         raise KBSearchError(f"cannot open index at {path}: {e}") from None
 
 
+# The write lock is an flock on ``kb_WRITELOCK``: the kernel drops it when the
+# holder dies (even by kill -9), so a lock file left behind is never "stale".
+# But a flock lasts while *any* copy of its descriptor is open, and forked
+# worker processes inherit one: a worker orphaned by a killed parent would keep
+# the index locked until it finished its share. Children close their copies.
+_HELD_LOCKS: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def _drop_inherited_locks() -> None:
+    for lock in list(_HELD_LOCKS):
+        fd = getattr(lock, "fd", None)
+        if fd is not None:
+            lock.fd = None  # closed here only: an flock(LOCK_UN) would unlock the parent too
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
 class Writer:
     """Holds the index's write lock while new segments are made and committed.
 
@@ -172,6 +221,12 @@ class Writer:
                 f"index {ix.storage.folder} is locked by another 'kbsearch index' run; "
                 "wait for it to finish or use --wait"
             ) from None
+        except OSError as e:  # the lock file cannot be made: read-only folder, ...
+            raise KBSearchError(
+                f"cannot lock index {ix.storage.folder} for writing: {e.strerror or e}"
+            ) from None
+        if self._w.writelock is not None:
+            _HELD_LOCKS.add(self._w.writelock)
         self.ix = ix
 
     def delete_ids(self, ids: Iterable[str]) -> int:
@@ -186,6 +241,16 @@ class Writer:
             n += self._w.delete_by_term("source", p)
         return n
 
+    def discard(self, segments: list) -> None:
+        """Delete the files of segments that will not be committed."""
+        storage = self._w.storage
+        for seg in segments:
+            for name in seg.list_files(storage):
+                try:
+                    storage.delete_file(name)
+                except OSError:
+                    pass
+
     def commit(self, segments: list, replace_all: bool = False) -> None:
         """Publish ``segments`` (with the deletions made) as the new generation.
 
@@ -199,8 +264,18 @@ class Writer:
         w._finish()
 
     def cancel(self) -> None:
+        """Give up the lock; the index stays at its last commit."""
         if not self._w.is_closed:
             self._w.cancel()
+            self.discard([self._w.newsegment])  # Whoosh leaves its empty files
+
+    def close_unchanged(self) -> None:
+        """End a run that changed nothing: no new generation (open readers
+        stay current), but files a killed run left behind are removed."""
+        w = self._w
+        w._close_segment()
+        windex.clean_files(w.storage, INDEX_NAME, w.generation - 1, w.segments)
+        w._finish()
 
 
 class _Lengths:
@@ -223,26 +298,101 @@ class _Lengths:
         return self.by_field[fieldname].get(docnum, default)
 
 
-class _FastSegmentWriter(SegmentWriter):
-    """A SegmentWriter that serves field lengths from memory when flushing."""
+class _SegmentBuilder(SegmentWriter):
+    """A SegmentWriter for a batch of new documents, written in one go.
+
+    Whoosh's writer turns every posting into a tuple, sorts them all in a
+    pool and then feeds them one by one to the codec, checking each. Here
+    postings are grouped by term as documents arrive (document numbers
+    ascend, so every list is already in order) and handed to the codec a
+    block at a time; field lengths stay in memory. The files written are
+    Whoosh's own W3 format.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._terms: dict[str, dict[bytes, tuple[list, list, list]]] = defaultdict(dict)
         self._lengths = _Lengths()
+
+    def add_document(self, **fields) -> None:
+        self._check_state()
+        schema = self.schema
+        names = sorted(n for n in fields if not n.startswith("_"))
+        self._check_fields(schema, names)
+        docnum = self.docnum
         pdw = self.perdocwriter
-        orig = pdw.add_field
-        record = self._lengths.record
+        pdw.start_doc(docnum)
+        for name in names:
+            value = fields[name]
+            if value is None:
+                continue
+            fobj = schema[name]
+            length = 0
+            if fobj.indexed:
+                if isinstance(fobj, _PreAnalyzedText) and not isinstance(value, str):
+                    tlist, wlist, vlist, wlen = fobj.doc_postings(value)
+                    length = max(1, round(wlen)) if tlist else 0
+                else:
+                    items = list(fobj.index(value))
+                    tlist = [i[0] for i in items]
+                    wlist = [i[2] for i in items]
+                    vlist = [i[3] for i in items]
+                    length = sum(i[1] for i in items) if fobj.scorable else 0
+                terms = self._terms[name]
+                for tbytes, weight, vbytes in zip(tlist, wlist, vlist):
+                    lists = terms.get(tbytes)
+                    if lists is None:
+                        terms[tbytes] = ([docnum], [weight], [vbytes])
+                    else:
+                        lists[0].append(docnum)
+                        lists[1].append(weight)
+                        lists[2].append(vbytes)
+            self._lengths.record(docnum, name, length)
+            sv = fields.get("_stored_" + name, value)
+            pdw.add_field(name, fobj, sv if fobj.stored else None, length)
+            if fobj.column_type and sv is not None:
+                pdw.add_column_value(name, fobj.column_type, fobj.to_column_value(sv))
+        pdw.finish_doc()
+        self._added = True
+        self.docnum += 1
 
-        def add_field(fieldname, fieldobj, value, length):
-            record(self.docnum, fieldname, length)
-            orig(fieldname, fieldobj, value, length)
-
-        pdw.add_field = add_field
-
-    def _flush_segment(self):
+    def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        self.fieldwriter.add_postings(self.schema, self._lengths, self.pool.iter_postings())
-        self.fieldwriter.close()
+        fw = self.fieldwriter
+        for name in sorted(self._terms):
+            fobj = self.schema[name]
+            lengths = self._lengths.by_field[name]
+            fw.start_field(name, fobj)
+            terms = self._terms[name]
+            for tbytes in sorted(terms):
+                docs, weights, values = terms[tbytes]
+                fw.start_term(tbytes)
+                _add_postings(fw._postwriter, docs, weights, values, [lengths.get(d, 0) for d in docs])
+                fw.finish_term()
+            fw.finish_field()
+        fw.close()
+        self._terms.clear()
+
+
+def _add_postings(pw, docs: list, weights: list, values: list, lengths: list) -> None:
+    """Fill a W3 postings writer a block at a time, keeping the block
+    statistics (max weight, min and max length) it keeps per posting."""
+    limit = pw._blocklimit
+    keep_values = bool(values) and bool(values[0])
+    for i in range(0, len(docs), limit):
+        if pw._ids:
+            pw._write_block()
+        j = i + limit
+        pw._ids.extend(docs[i:j])
+        ws = weights[i:j]
+        pw._weights.extend(ws)
+        pw._maxweight = max(0, max(ws))
+        if keep_values:
+            pw._values.extend(values[i:j])
+        ls = [n for n in lengths[i:j] if n]
+        if ls:
+            pw._minlength = min(ls)
+            pw._maxlength = max(ls)
 
 
 def write_segment(index_dir: str, docs: Iterable[dict], limitmb: int = 1024):
@@ -254,7 +404,7 @@ def write_segment(index_dir: str, docs: Iterable[dict], limitmb: int = 1024):
     ix = windex.open_dir(index_dir, indexname=INDEX_NAME)
     # compound=False: Whoosh copies a compound segment's parts into memory on
     # open (a BytesIO over the mmap), which cost 1.1 GB and 0.4 s per query process.
-    w = _FastSegmentWriter(ix, _lk=False, limitmb=limitmb, compound=False, codec=W3Codec(compression=0))
+    w = _SegmentBuilder(ix, _lk=False, limitmb=limitmb, compound=False, codec=W3Codec(compression=0))
     try:
         added = False
         for doc in docs:
@@ -281,6 +431,12 @@ def read_sources(ix) -> dict[str, tuple[str, str, str]]:
 
 
 # --- searching -------------------------------------------------------------
+
+def _short(text: str, width: int = 60) -> str:
+    """``text`` cut to ``width`` characters for a one-line message."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
 
 @dataclass
 class Candidate:
@@ -326,7 +482,10 @@ class Engine:
     for fast scoring (Whoosh's own matchers walk postings one by one in
     Python; reading whole blocks into numpy arrays is ~10x faster)."""
 
-    POSTINGS_CACHE = 512
+    # Postings kept decoded between queries, least recently used dropped
+    # first: common terms ("error", "file") cost tens of ms to read, and
+    # symptom descriptions keep using them. ~60 bytes a posting.
+    POSTINGS_CACHE = 2_000_000
 
     def __init__(self, path: str):
         self.path = path
@@ -336,9 +495,12 @@ class Engine:
 
     def _reset_caches(self) -> None:
         self._postings: dict[tuple[str, str], Postings | None] = {}
+        self._cached_postings = 0
         self._lengths: dict[str, np.ndarray] = {}
         self._live: np.ndarray | None | bool = False
         self._masks: dict[str, np.ndarray] = {}
+        self._id_column = None
+        self._cited: dict[int, int] = {}
 
     # Array access for the ranking layer.
 
@@ -392,8 +554,11 @@ class Engine:
     def postings(self, fieldname: str, term: str) -> Postings | None:
         """All postings of ``term`` in ``fieldname``, or None if it is absent."""
         key = (fieldname, term)
-        if key in self._postings:
-            return self._postings[key]
+        cache = self._postings
+        if key in cache:
+            result = cache.pop(key)
+            cache[key] = result  # most recently used last
+            return result
         ids_parts, w_parts, values = [], [], []
         fmt = self.ix.schema[fieldname].format
         for r, off in self._leaves():
@@ -429,9 +594,12 @@ class Engine:
         else:
             result = Postings(term, np.concatenate(ids_parts), np.concatenate(w_parts), values,
                               fmt.decoder("positions") if fmt.supports("positions") else None)
-        if len(self._postings) >= self.POSTINGS_CACHE:
-            self._postings.pop(next(iter(self._postings)))
-        self._postings[key] = result
+        size = 1 if result is None else result.df
+        while cache and self._cached_postings + size > self.POSTINGS_CACHE:
+            old = cache.pop(next(iter(cache)))
+            self._cached_postings -= 1 if old is None else old.df
+        cache[key] = result
+        self._cached_postings += size
         return result
 
     def filter_mask(self, q) -> np.ndarray:
@@ -449,10 +617,6 @@ class Engine:
     def close(self) -> None:
         self._searcher.close()
 
-    def refresh(self) -> None:
-        self._searcher = self._searcher.refresh()
-        self._reset_caches()
-
     @property
     def doc_count(self) -> int:
         return self._searcher.doc_count()
@@ -466,7 +630,7 @@ class Engine:
         try:
             q = parser.parse(text)
         except Exception as e:  # the parser raises assorted errors on odd input
-            raise KBSearchError(f"cannot parse query {text!r}: {e}") from None
+            raise KBSearchError(f"cannot parse query {_short(text)!r}: {_short(str(e))}") from None
         return _fix_phrase_slop(q, text)
 
     def filter_query(self, product: str | None, version: str | None, keyword: str | None):
@@ -486,18 +650,21 @@ class Engine:
             parts.append(wq.Term("keyword", keyword.strip().lower()))
         return wq.And(parts) if parts else None
 
-    def run(self, q, limit: int, filter=None) -> tuple[list[Candidate], int]:
-        """Run a compiled query; returns the top ``limit`` and the match count."""
+    def run(self, q, limit: int, filter=None) -> tuple[list[Candidate], int, bool]:
+        """Run a compiled query: the top ``limit``, the match count, and
+        whether that count is exact (counting every match of a broad query
+        means walking all its postings in Python, so it is estimated)."""
         s = self._searcher
         try:
             res = s.search(q, limit=max(1, limit), filter=filter)
             hits = [Candidate(h.docnum, float(h.score), dict(h.fields())) for h in res]
-            total = len(res)
+            exact = res.has_exact_length()
+            total = len(res) if exact else max(res.estimated_min_length(), res.scored_length())
         except KBSearchError:
             raise
         except Exception as e:  # pathological syntax that parses but cannot run
-            raise KBSearchError(f"cannot run query: {e}") from None
-        return hits[:limit], total
+            raise KBSearchError(f"cannot run query: {_short(str(e))}") from None
+        return hits[:limit], total, exact
 
     def doc_matches(self, docnum: int, q) -> bool:
         """Whether document ``docnum`` matches query ``q`` (e.g. a filter)."""
@@ -505,6 +672,21 @@ class Engine:
         if m.is_active():
             m.skip_to(docnum)
         return m.is_active() and m.id() == docnum
+
+    def cited_by(self, docnums: Iterable[int]) -> np.ndarray:
+        """How many articles cite each of ``docnums`` (their in-links)."""
+        if self._id_column is None:
+            self._id_column = self._searcher.reader().column_reader("id")
+        ids = self._id_column
+        freq = self._searcher.doc_frequency
+        cache = self._cited
+        out = np.empty(len(docnums), dtype=np.float64)
+        for i, d in enumerate(docnums):
+            n = cache.get(d)
+            if n is None:
+                n = cache[d] = freq("cites", ids[d].lower())
+            out[i] = n
+        return out
 
     def docnum_for(self, article_id: str) -> int | None:
         return self._searcher.document_number(id=article_id)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from . import engine
-from .analysis import analyze
+from .analysis import analyze_list
 from .article import Article, NotAnArticle, parse_article
 from .errors import KBSearchError
 
@@ -26,8 +26,8 @@ from .errors import KBSearchError
 # occurrences). Titles and symptom descriptions are what users paraphrase.
 SECTION_WEIGHTS = {
     "title": 4.0,
-    "symptoms": 2.0,
-    "symptom": 2.0,
+    "symptoms": 3.0,
+    "symptom": 3.0,
     "cause": 1.5,
     "summary": 1.5,
     "query words": 2.0,
@@ -134,11 +134,11 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
     """The engine document for one article: pre-analysed fields plus stored values."""
     pos = 0
     body: list[tuple[float, list[tuple[int, str]]]] = []
-    per_field: dict[str, list] = {"symptoms": [], "cause": [], "resolution": []}
+    per_field: dict[str, list] = {"symptoms": []}
 
     def add(text: str, weight: float, also: str | None = None) -> list:
         nonlocal pos
-        toks = list(analyze(text, pos))
+        toks = analyze_list(text, pos)
         if toks:
             pos = toks[-1][0] + SECTION_GAP
             body.append((weight, toks))
@@ -153,7 +153,7 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
         add(art.preamble, DEFAULT_WEIGHT)
     for sec in art.sections:
         name = sec.name
-        also = "symptoms" if name in ("symptoms", "symptom") else name if name in per_field else None
+        also = "symptoms" if name in ("symptoms", "symptom") else None
         add(sec.heading + "\n" + sec.text, _weight(name), also)
     if art.query_words:
         add(art.query_words, _weight("query words"))
@@ -181,7 +181,7 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
         "title": [(1.0, title_toks)],
         "_stored_title": art.title,
         "body": body,
-        "product": [(1.0, list(analyze(product_text)))],
+        "product": [(1.0, analyze_list(product_text))],
         "_stored_product": art.product,
         "version": " ".join(sorted(version_terms)),
         "_stored_version": versions,
@@ -223,11 +223,18 @@ def _norm_version(v: str) -> str:
 
 def read_article(path: str) -> Article:
     """Read one file with the size and type checks an index run needs."""
+    import stat as _stat
+
     try:
-        st = os.stat(path)
-        if st.st_size > MAX_FILE_BYTES:
-            raise NotAnArticle(f"too large for an article ({st.st_size // (1024 * 1024)} MB)")
-        with open(path, "rb") as f:
+        # O_NONBLOCK: opening a FIFO named *.txt must not wait for a writer;
+        # the fstat below then refuses it (and devices) on the open handle.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not _stat.S_ISREG(st.st_mode):
+                raise NotAnArticle("not a regular file")
+            if st.st_size > MAX_FILE_BYTES:
+                raise NotAnArticle(f"too large for an article ({st.st_size // (1024 * 1024)} MB)")
             data = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
         raise NotAnArticle(f"unreadable: {e.strerror or e}") from None
@@ -266,6 +273,8 @@ def _work(index_dir: str, items: list[tuple[str, str, str]], counter=None) -> tu
             if counter is not None and (i & 63) == 63:
                 with counter.get_lock():
                     counter.value += 64
+                if _PARENT is not None and os.getppid() != _PARENT:
+                    os._exit(1)  # the run was killed: its lock is gone, stop writing
         if counter is not None:
             with counter.get_lock():
                 counter.value += len(items) & 63
@@ -279,11 +288,13 @@ def _work_star(args):
 
 
 _COUNTER = None
+_PARENT = None
 
 
-def _init_worker(counter) -> None:
-    global _COUNTER
+def _init_worker(counter, parent: int) -> None:
+    global _COUNTER, _PARENT
     _COUNTER = counter
+    _PARENT = parent
 
 
 # --- the run ----------------------------------------------------------------
@@ -363,14 +374,22 @@ def _run(ix, writer, index_dir, roots, rebuild, procs, progress) -> IndexReport:
         if id(d) not in winners:
             seg.delete_document(d.docnum)
 
+    indexed_ids = {aid for key, (_, aid, _) in indexed.items() if key not in gone}
+    deleted = 0
     if not rebuild:
         report.removed = writer.delete_sources(gone)
-        writer.delete_sources(k for k in reread if k in indexed)
-        indexed_ids = {aid for _, aid, _ in indexed.values()}
-        writer.delete_ids(aid for aid in best if aid in indexed_ids)
-    report.updated = sum(1 for d in best.values() if d.key in indexed)
+        deleted = report.removed + writer.delete_sources(k for k in reread if k in indexed)
+        deleted += writer.delete_ids(aid for aid in best if aid in indexed_ids)
+    # Updated: an article the index held, from whichever file wins now.
+    report.updated = sum(1 for aid in best if aid in indexed_ids)
     report.added = len(best) - report.updated
-    writer.commit([s for s in segments if s is not None], replace_all=rebuild)
+    # A segment whose every article lost to a duplicate would only add files.
+    live = [s for s in segments if s is not None and s.deleted_count() < s.doc_count_all()]
+    writer.discard([s for s in segments if s is not None and s not in live])
+    if live or deleted or rebuild:
+        writer.commit(live, replace_all=rebuild)
+    else:
+        writer.close_unchanged()
     report.articles = ix.doc_count()
     return report
 
@@ -396,7 +415,7 @@ def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress 
     shards = [todo[i::procs] for i in range(procs)]
     ctx = mp.get_context("fork")
     counter = ctx.Value("q", 0)
-    with ctx.Pool(procs, initializer=_init_worker, initargs=(counter,)) as pool:
+    with ctx.Pool(procs, initializer=_init_worker, initargs=(counter, os.getpid())) as pool:
         res = pool.map_async(_work_star, [(index_dir, s) for s in shards])
         while not res.ready():
             res.wait(0.2)

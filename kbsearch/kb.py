@@ -38,6 +38,7 @@ class KnowledgeBase:
     def __init__(self, path: str):
         self.path = str(path)
         self._engine: engine.Engine | None = None
+        self._generation = -1
 
     # --- opening -------------------------------------------------------
 
@@ -58,7 +59,7 @@ class KnowledgeBase:
                     on_build(f"No index at {os.path.abspath(index_dir)} yet: building it from the default corpus ({corpus})")
                 ingest.index_paths(index_dir, [str(corpus)])
         kb = cls(str(index_dir))
-        kb._engine = engine.Engine(kb.path)
+        kb._open_engine()
         return kb
 
     @classmethod
@@ -79,9 +80,24 @@ class KnowledgeBase:
 
     @property
     def engine(self) -> engine.Engine:
-        if self._engine is None:
-            self._engine = engine.Engine(self.path)
-        return self._engine
+        """The open index, reopened first if another run has committed since.
+
+        A commit may delete the files of segments it replaced (``--rebuild``)
+        while this reader still needs them, and Whoosh's own refresh reuses
+        stale segment readers (deleted articles reappear), so a newer
+        generation means a fresh open.
+        """
+        eng = self._engine
+        if eng is not None and eng.ix.latest_generation() != self._generation:
+            eng = None  # dropped, not closed: another thread may still be reading it
+        return eng if eng is not None else self._open_engine()
+
+    def _open_engine(self) -> engine.Engine:
+        eng = engine.Engine(self.path)
+        gen = eng._searcher.reader().generation()  # None for an empty index
+        self._generation = gen if gen is not None else eng.ix.latest_generation()
+        self._engine = eng
+        return eng
 
     # --- reading -------------------------------------------------------
 
@@ -102,19 +118,21 @@ class KnowledgeBase:
         aid = normalize_id(str(article_id))
         if aid is None:
             raise KBSearchError(f"not an article id: {article_id!r} (try Q168845)")
-        docnum = self.engine.docnum_for(aid)
+        eng = self.engine  # one generation for both look-ups
+        docnum = eng.docnum_for(aid)
         if docnum is None:
             raise KBSearchError(f"article {aid} is not in the index at {self.path}")
-        stored = self.engine.stored(docnum)
+        stored = eng.stored(docnum)
         art = parse_article(engine.unpack_text(stored["raw"]), source=stored.get("source", ""))
         art.encoding = stored.get("encoding", art.encoding)
         return art
 
     def stats(self) -> dict:
         """Article count and counts by product, most common first."""
-        by_product = self.engine.count_by_product()
+        eng = self.engine
+        by_product = eng.count_by_product()
         ordered = dict(sorted(by_product.items(), key=lambda kv: (-kv[1], kv[0])))
-        return {"articles": self.engine.doc_count, "index": self.path, "products": ordered}
+        return {"articles": eng.doc_count, "index": self.path, "products": ordered}
 
     def evaluate(self, judgments_path: str | os.PathLike) -> "evaluate.Scores":
         """MRR@10, hit@10 and nDCG@10 of this index's ranking on a judgments file."""
@@ -135,6 +153,5 @@ class KnowledgeBase:
         ``progress`` (a ``(done, total)`` callback).
         """
         report = ingest.index_paths(self.path, [str(p) for p in paths], **kwargs)
-        if self._engine is not None:
-            self._engine.refresh()
+        self.close()  # reopened on next use (Engine.refresh keeps stale segment readers)
         return report

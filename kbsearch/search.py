@@ -15,8 +15,8 @@ import numpy as np
 from dataclasses import asdict, dataclass, field
 
 from . import engine
-from .analysis import analyze_spans
-from .article import normalize_id, parse_article
+from .analysis import analyze, analyze_spans
+from .article import Article, normalize_id, parse_article
 from .errors import KBSearchError
 from .snippets import make_snippet
 
@@ -24,18 +24,29 @@ from .snippets import make_snippet
 # "coordination" scale on the OR of terms).
 COORD = 0.9
 # Phrase evidence: adjacent query words found together in the body.
-PHRASE_BOOST = 0.5
+PHRASE_BOOST = 1.0
+# Title evidence: the idf-weighted share of the query found in the title,
+# squared, so that only a title that says most of the query lifts an article.
+TITLE_BOOST = 0.3
+# Citation prior: articles that many others cite are the canonical ones.
+CITED_BOOST = 0.05
 MAX_QUERY_CHARS = 2000
 
 _FIELDS = "|".join(engine.TEXT_FIELDS + engine.KEYWORD_FIELDS)
+# What makes text a Whoosh query rather than a pasted message. Brackets,
+# parentheses and lone quotes alone do not: error messages are full of them
+# ("[Microsoft][ODBC SQL Server Driver]", "MTTEST.FOR(19").
 _SYNTAX_RE = re.compile(
-    r'"'                                      # a quoted phrase
+    r'"[^"]*\w[^"]*"'                        # a quoted phrase (balanced quotes)
     rf"|\b(?:{_FIELDS}):\S"                   # field:value, for our fields only
     r"|(?:^|\s)[+-][^\W\d]"                   # +required -excluded (not -2147467259)
-    r"|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b"    # operators (upper case, as Whoosh wants)
-    r"|[()\[\]{}^~]"                          # grouping, ranges, boosts, slop
-    r"|\w\*|\*\w|\w\?\w",                        # wildcards inside or next to a word
+    r"|\w\*|\*\w|\w\?\w"                      # wildcards inside or next to a word
+    r'|\w\^\d|"~\d',                          # boosts, phrase slop
 )
+# AND/OR/NOT are operators when typed in upper case among lower-case words;
+# in an all-capitals message ("FILE NOT FOUND") they are words.
+_OPERATOR_RE = re.compile(r"(?:^|\s)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?=\s)")
+_LOWER_RE = re.compile(r"[a-z]")
 
 
 @dataclass
@@ -50,7 +61,7 @@ class Hit:
     score: float
     snippet: str
     spans: list[tuple[int, int]] = field(default_factory=list, repr=False)
-    explanation: list[dict] | None = field(default=None, repr=False)
+    explanation: dict | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -63,19 +74,25 @@ class Hit:
 
 @dataclass
 class Results:
-    """The answer to one query: the hits shown and how many matched in all."""
+    """The answer to one query: the hits shown and how many matched in all
+    (``exact`` is False when that count is Whoosh's estimate, for broad
+    queries in query syntax)."""
 
     query: str
     total: int
     hits: list[Hit]
+    exact: bool = True
 
     def to_dict(self) -> dict:
-        return {"query": self.query, "total": self.total, "hits": [h.to_dict() for h in self.hits]}
+        return {"query": self.query, "total": self.total, "exact": self.exact,
+                "hits": [h.to_dict() for h in self.hits]}
 
 
 def uses_syntax(text: str) -> bool:
     """Whether ``text`` asks for Whoosh query syntax rather than free text."""
-    return bool(_SYNTAX_RE.search(text))
+    if _SYNTAX_RE.search(text):
+        return True
+    return bool(_OPERATOR_RE.search(text)) and bool(_LOWER_RE.search(_OPERATOR_RE.sub(" ", text)))
 
 
 def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None = None,
@@ -92,10 +109,12 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     if aid is not None:
         pinned = eng.docnum_for(aid)
 
+    spans = None
+    exact = True
     if uses_syntax(query):
         q = eng.parse_syntax(query)
         terms = _terms_of(q)
-        cands, total = eng.run(q, limit + (1 if pinned is not None else 0), filter=flt)
+        cands, total, exact = eng.run(q, limit + (1 if pinned is not None else 0), filter=flt)
     else:
         spans = list(analyze_spans(query))
         terms = list(dict.fromkeys(t for _, t, _, _ in spans))
@@ -115,15 +134,65 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     for c in cands:
         if not c.fields:
             c.fields = eng.stored(c.docnum)
-    hits = [_hit(eng, c, term_set, explain) for c in cands]
-    return Results(query=text, total=total, hits=hits)
+    hits = [_hit(eng, c, term_set, terms, spans if explain else None, explain) for c in cands]
+    return Results(query=text, total=total, hits=hits, exact=exact)
 
 
 # BM25 parameters for the body composite.
 K1 = 1.2
 B = 0.75
-# Documents re-scored with phrase evidence after the first pass.
-RERANK_DEPTH = 50
+# Documents re-scored with phrase and citation evidence after the first pass.
+RERANK_DEPTH = 100
+
+
+@dataclass
+class _Scored:
+    """First-pass arrays of one free-text query, kept for re-scoring and explaining."""
+
+    terms: list[str]
+    plist: dict
+    pairs: list[tuple[str, str, int]]
+    bm25: np.ndarray
+    matched: np.ndarray
+    title: np.ndarray
+    final: np.ndarray
+
+
+def _first_pass(eng: engine.Engine, spans: list[tuple[int, str, int, int]]) -> _Scored | None:
+    """BM25 over the ``body`` composite for every document, with coordination
+    and title factors; None when no query term is in the index."""
+    terms = list(dict.fromkeys(t for _, t, _, _ in spans))
+    n_docs = eng.doc_count_all
+    scores = np.zeros(n_docs, dtype=np.float32)
+    matched = np.zeros(n_docs, dtype=np.int16)
+    title = np.zeros(n_docs, dtype=np.float32)
+    lengths = eng.field_lengths("body")
+    norm = K1 * (1 - B + B * lengths / eng.avg_field_length("body"))
+    # Posting lists still hold deleted documents until a merge, so the
+    # document count that goes with their df is the one including deletions.
+    n_all = max(1, n_docs)
+    plist = {}
+    idf_sum = 0.0
+    for t in terms:
+        p = eng.postings("body", t)
+        if p is None:
+            continue
+        plist[t] = p
+        idf = np.log(1.0 + (n_all - p.df + 0.5) / (p.df + 0.5))
+        idf_sum += idf
+        w = p.weights
+        scores[p.ids] += idf * w * (K1 + 1) / (w + norm[p.ids])
+        matched[p.ids] += 1
+        tp = eng.postings("title", t)
+        if tp is not None:
+            title[tp.ids] += idf
+    if not plist:
+        return None
+    title /= idf_sum
+    final = scores * (1.0 - COORD + COORD * matched / len(terms)) * (1.0 + TITLE_BOOST * title ** 2)
+    pairs = [(t1, t2, p2 - p1) for (p1, t1, _, _), (p2, t2, _, _) in zip(spans, spans[1:])
+             if t1 != t2 and t1 in plist and t2 in plist]
+    return _Scored(terms, plist, pairs, scores, matched, title, final)
 
 
 def rank_free_text(eng: engine.Engine, spans: list[tuple[int, str, int, int]], k: int,
@@ -132,30 +201,17 @@ def rank_free_text(eng: engine.Engine, spans: list[tuple[int, str, int, int]], k
 
     ``spans`` is the analysed query, as :func:`kbsearch.analysis.analyze_spans` gives it.
 
-    BM25 over the ``body`` composite (section-weighted term frequencies), a
-    coordination factor (documents matching more distinct query terms rank
-    higher), then phrase evidence for the best ``RERANK_DEPTH``: adjacent
-    query words found at the same distance in the document.
+    BM25 over the ``body`` composite (section-weighted term frequencies and
+    lengths), times a coordination factor (documents matching more distinct
+    query terms rank higher) and a title factor (the title says most of the
+    query); then the best ``RERANK_DEPTH`` are re-scored with phrase evidence
+    (adjacent query words found at the same distance in the document) and
+    a citation prior (how many articles cite this one).
     """
-    terms = list(dict.fromkeys(t for _, t, _, _ in spans))
-    n_docs = eng.doc_count_all
-    scores = np.zeros(n_docs, dtype=np.float32)
-    matched = np.zeros(n_docs, dtype=np.int16)
-    lengths = eng.field_lengths("body")
-    norm = K1 * (1 - B + B * lengths / eng.avg_field_length("body"))
-    live_docs = max(1, eng.doc_count)
-    plist = {}
-    for t in terms:
-        p = eng.postings("body", t)
-        if p is None:
-            continue
-        plist[t] = p
-        idf = np.log(1.0 + (live_docs - p.df + 0.5) / (p.df + 0.5))
-        w = p.weights
-        scores[p.ids] += idf * w * (K1 + 1) / (w + norm[p.ids])
-        matched[p.ids] += 1
-    if not plist:
+    sc = _first_pass(eng, spans)
+    if sc is None:
         return [], 0
+    matched, final = sc.matched, sc.final
     live = eng.live_mask()
     if live is not None:
         matched[~live] = 0
@@ -164,20 +220,17 @@ def rank_free_text(eng: engine.Engine, spans: list[tuple[int, str, int, int]], k
     total = int(np.count_nonzero(matched))
     if total == 0:
         return [], 0
-    nq = len(terms)
-    final = scores * (1.0 - COORD + COORD * matched / nq)
     final[matched == 0] = 0.0
     depth = min(max(k, RERANK_DEPTH), total)
     top = np.argpartition(-final, depth - 1)[:depth]
-    top = top[final[top] > 0]
-    pairs = [(t1, t2, p2 - p1) for (p1, t1, _, _), (p2, t2, _, _) in zip(spans, spans[1:])
-             if t1 != t2 and t1 in plist and t2 in plist]
+    top = top[final[top] > 0].tolist()
+    prior = 1.0 + CITED_BOOST * np.log1p(eng.cited_by(top))
     out = []
-    for d in top.tolist():
-        sc = float(final[d])
-        if pairs:
-            sc *= 1.0 + PHRASE_BOOST * _phrase_fraction(plist, pairs, d)
-        out.append(engine.Candidate(d, sc))
+    for d, pr in zip(top, prior.tolist()):
+        s = float(final[d]) * pr
+        if sc.pairs:
+            s *= 1.0 + PHRASE_BOOST * _phrase_fraction(sc.plist, sc.pairs, d)
+        out.append(engine.Candidate(d, s))
     out.sort(key=lambda c: -c.score)
     return out[:k], total
 
@@ -198,28 +251,70 @@ def _phrase_fraction(plist: dict, pairs: list[tuple[str, str, int]], docnum: int
 
 
 def _bm25(eng: engine.Engine, p: engine.Postings, weight: float, length: float) -> float:
-    idf = np.log(1.0 + (max(1, eng.doc_count) - p.df + 0.5) / (p.df + 0.5))
+    idf = _idf(eng, p)
     norm = K1 * (1 - B + B * length / eng.avg_field_length("body"))
     return float(idf * weight * (K1 + 1) / (weight + norm))
 
 
-def explain(eng: engine.Engine, docnum: int, terms: list[str]) -> list[dict]:
-    """Why ``docnum`` scored: each query term's weight in the body composite,
-    the sections it occurs in, and its BM25 share (before coordination and
-    phrase factors)."""
-    out = []
+def _idf(eng: engine.Engine, p: engine.Postings) -> float:
+    return float(np.log(1.0 + (max(1, eng.doc_count_all) - p.df + 0.5) / (p.df + 0.5)))
+
+
+def explain(eng: engine.Engine, docnum: int, terms: list[str],
+            spans: list[tuple[int, str, int, int]] | None = None,
+            article: Article | None = None) -> dict:
+    """Why ``docnum`` scored.
+
+    ``terms``: each query term's weight in the body composite, the sections
+    of the article it occurs in, and its BM25 share. ``factors`` (free text
+    only, given ``spans``): the multipliers applied on top of the BM25 sum.
+    """
+    if article is None:
+        article = parse_article(engine.unpack_text(eng.stored(docnum)["raw"]))
+    where = _sections_of(article, set(terms))
+    rows = []
     length = float(eng.field_lengths("body")[docnum])
+    plist = {}
     for t in terms:
         p = eng.postings("body", t)
         if p is None:
             continue
+        plist[t] = p
         i = int(np.searchsorted(p.ids, docnum))
         if i < len(p.ids) and p.ids[i] == docnum:
             w = float(p.weights[i])
-            fields = [f for f in ("title", "symptoms", "cause", "resolution")
-                      if (fp := eng.postings(f, t)) is not None and fp.positions(docnum)]
-            out.append({"term": t, "field": "body", "sections": fields, "weight": round(w, 3),
-                        "df": p.df, "score": round(_bm25(eng, p, w, length), 4)})
+            rows.append({"term": t, "field": "body", "sections": where.get(t, []), "weight": round(w, 3),
+                         "df": p.df, "score": round(_bm25(eng, p, w, length), 4)})
+    out: dict = {"terms": rows, "factors": {}}
+    if spans is not None and plist:
+        idf_sum = sum(_idf(eng, p) for p in plist.values())
+        title = sum(_idf(eng, p) for t, p in plist.items()
+                    if (tp := eng.postings("title", t)) is not None and tp.positions(docnum)) / idf_sum
+        pairs = [(t1, t2, p2 - p1) for (p1, t1, _, _), (p2, t2, _, _) in zip(spans, spans[1:])
+                 if t1 != t2 and t1 in plist and t2 in plist]
+        phrase = _phrase_fraction(plist, pairs, docnum) if pairs else 0.0
+        cited = int(eng.cited_by([docnum])[0])
+        out["factors"] = {
+            "matched": f"{len(rows)}/{len(terms)}",
+            "coordination": round(1.0 - COORD + COORD * len(rows) / len(terms), 3),
+            "title": round(1.0 + TITLE_BOOST * title ** 2, 3),
+            "phrase": round(1.0 + PHRASE_BOOST * phrase, 3),
+            "cited_by": cited,
+            "citations": round(1.0 + CITED_BOOST * float(np.log1p(cited)), 3),
+        }
+    return out
+
+
+def _sections_of(art: Article, terms: set[str]) -> dict[str, list[str]]:
+    """``{term: [section names]}``: where in the article each term occurs."""
+    parts = [("title", art.title)] + [(sec.name, sec.heading + "\n" + sec.text) for sec in art.sections]
+    if art.query_words:
+        parts.append(("query words", art.query_words))
+    out: dict[str, list[str]] = {}
+    for name, text in parts:
+        for t in terms.intersection(t for _, t in analyze(text)):
+            if name not in out.setdefault(t, []):
+                out[t].append(name)
     return out
 
 
@@ -237,7 +332,7 @@ def _terms_of(q) -> list[str]:
     out = []
     try:
         for fname, text in q.iter_all_terms():
-            if fname in ("body", "title", "symptoms", "cause", "resolution"):
+            if fname in ("body", "title", "symptoms"):
                 t = text.decode("utf-8") if isinstance(text, bytes) else text
                 if t not in out:
                     out.append(t)
@@ -246,14 +341,15 @@ def _terms_of(q) -> list[str]:
     return out
 
 
-def _hit(eng: engine.Engine, c: engine.Candidate, terms: set[str], with_explanation: bool) -> Hit:
+def _hit(eng: engine.Engine, c: engine.Candidate, terms: set[str], ordered: list[str],
+         spans: list | None, with_explanation: bool) -> Hit:
     f = c.fields
     art = parse_article(engine.unpack_text(f["raw"]))
     sections = [("title", art.title)] + [(s.name, s.text) for s in art.sections]
     if art.preamble:
         sections.append(("preamble", art.preamble))
     snip = make_snippet(sections, terms)
-    explanation = explain(eng, c.docnum, sorted(terms)) if with_explanation else None
+    explanation = explain(eng, c.docnum, ordered, spans, art) if with_explanation else None
     return Hit(
         id=f["id"],
         title=f.get("title", ""),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .analysis import analyze_spans
+from .analysis import analyze_list, analyze_spans
 
 _PASSAGE_SPLIT = re.compile(r"(?<=[.!?:])\s+(?=[A-Z\"'(])|\n\s*\n")
 _WS = re.compile(r"\s+")
@@ -51,7 +51,7 @@ def make_snippet(sections: list[tuple[str, str]], terms: set[str], width: int = 
                 if best is None:
                     best = (0.0, order, passage)
                 continue
-            found = {t for _, t, _, _ in analyze_spans(passage) if t in terms}
+            found = terms.intersection(t for _, t in analyze_list(passage, split_compounds=False))
             score = len(found) + (0.5 if name in ("symptoms", "title") and found else 0.0)
             if best is None or score > best[0]:
                 best = (score, order, passage)

@@ -92,6 +92,27 @@ def test_duplicate_q_numbers_newer_wins(tmp_path):
         assert kb.get("Q168845").title.endswith("NEWER")
 
 
+def test_losing_duplicate_adds_no_segments(tmp_path, seed_dir, seed_index):
+    # The loser is re-read and reported on every run, but never committed.
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    shutil.copy(seed_dir / "Q168845.TXT", extra / "Q168845.TXT")
+    os.utime(extra / "Q168845.TXT", ns=(1, 1))
+    roots = [str(seed_dir), str(extra)]
+    first = index_paths(str(seed_index), roots)  # same date: the later path wins
+    assert [(d.id, d.kept) for d in first.duplicates] == [("Q168845", str(extra / "Q168845.TXT"))]
+    assert (first.added, first.updated) == (0, 1)
+    files_after = []
+    for _ in range(2):
+        report = index_paths(str(seed_index), roots)
+        assert [(d.id, d.kept) for d in report.duplicates] == [("Q168845", str(extra / "Q168845.TXT"))]
+        assert (report.added, report.updated) == (0, 0)
+        files_after.append(sorted(os.listdir(seed_index)))
+    assert files_after[0] == files_after[1]
+    with KnowledgeBase.open(seed_index) as kb:
+        assert kb.stats()["articles"] == 2
+
+
 def test_single_file_any_name(tmp_path):
     f = tmp_path / "article.dat"
     shutil.copy(DATA / "Q280515.TXT", f)
@@ -151,4 +172,4 @@ def test_document_fields():
     title_weight, title_terms = doc["body"][0]
     assert title_weight == 4.0
     assert [t for _, t in title_terms][:3] == ["window", "nt", "sms"]
-    assert "symptoms" in doc and "cause" in doc and "resolution" not in doc
+    assert "symptoms" in doc and "cause" not in doc and "resolution" not in doc

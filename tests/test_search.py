@@ -1,5 +1,6 @@
 import pytest
 
+from kbsearch import search
 from kbsearch.errors import KBSearchError
 from kbsearch.search import uses_syntax
 
@@ -101,9 +102,19 @@ def test_odd_queries_never_crash(seed_kb, text):
 
 def test_explain_names_terms(seed_kb):
     h = seed_kb.search("redirector unable to delete", explain=True)[0]
-    terms = {e["term"] for e in h.explanation}
+    terms = {e["term"] for e in h.explanation["terms"]}
     assert terms == {"redirector", "unabl", "delet"}
-    assert all(e["score"] > 0 for e in h.explanation)
+    assert all(e["score"] > 0 for e in h.explanation["terms"])
+    f = h.explanation["factors"]
+    assert f["matched"] == "3/3" and f["coordination"] == 1.0
+    assert f["title"] == 1.0  # none of the words is in Q168845's title
+    assert f["phrase"] == 1.0 + search.PHRASE_BOOST / 2  # "redirector unable", not "unable to delete"
+
+
+def test_explain_title_factor(seed_kb):
+    # Every word is in the title "Windows NT SMS Clients Produce NT Event 3031".
+    f = seed_kb.search("sms event 3031", explain=True)[0].explanation["factors"]
+    assert f["title"] == round(1.0 + search.TITLE_BOOST, 3)
 
 
 def test_get(seed_kb):
@@ -114,6 +125,12 @@ def test_get(seed_kb):
         seed_kb.get("Q1")
     with pytest.raises(KBSearchError, match="not an article id"):
         seed_kb.get("hello")
+
+
+def test_syntax_total_is_flagged_exact_or_estimated(seed_kb):
+    res = seed_kb.results("title:3031")
+    assert [h.id for h in res.hits] == ["Q168845"] and res.total == 1 and res.exact
+    assert seed_kb.results("redirector").to_dict()["exact"] is True
 
 
 def test_stats(seed_kb):
@@ -134,6 +151,15 @@ def test_stats(seed_kb):
         ("print*", True),
         ("error -2147467259 occurred", False),
         ("printer -laser", True),
+        ("printer AND (laser OR inkjet)", True),
+        ("title:printer^2", True),
+        # Pasted error messages: brackets, parentheses, lone quotes, capitals.
+        ("[Microsoft][ODBC SQL Server Driver]String data right truncation", False),
+        ("error F2328 WAITFORMULTIPLEOBJECTS already typed MTTEST.FOR(19", False),
+        ('Driver]"Optional feature not implemented', False),
+        ("not registered Looking for object with CLSID {...}", False),
+        ("FILE NOT FOUND", False),
+        ("NOT READY READING DRIVE A", False),
     ],
 )
 def test_uses_syntax(text, syntax):
