@@ -9,6 +9,7 @@ that article first.
 
 from __future__ import annotations
 
+import heapq
 import re
 
 import numpy as np
@@ -225,12 +226,19 @@ def rank_free_text(eng: engine.Engine, spans: list[tuple[int, str, int, int]], k
     top = np.argpartition(-final, depth - 1)[:depth]
     top = top[final[top] > 0].tolist()
     prior = 1.0 + CITED_BOOST * np.log1p(eng.cited_by(top))
-    out = []
-    for d, pr in zip(top, prior.tolist()):
-        s = float(final[d]) * pr
+    ranked = sorted(((float(final[d]) * pr, d) for d, pr in zip(top, prior.tolist())), reverse=True)
+    out: list[engine.Candidate] = []
+    best: list[float] = []  # min-heap of the k best scores so far
+    for s, d in ranked:
         if sc.pairs:
+            if len(best) == k and s * (1.0 + PHRASE_BOOST) <= best[0]:
+                break  # not even a full phrase match would lift this one (or any after it) into the top k
             s *= 1.0 + PHRASE_BOOST * _phrase_fraction(sc.plist, sc.pairs, d)
         out.append(engine.Candidate(d, s))
+        if len(best) < k:
+            heapq.heappush(best, s)
+        elif s > best[0]:
+            heapq.heapreplace(best, s)
     out.sort(key=lambda c: -c.score)
     return out[:k], total
 
@@ -344,7 +352,7 @@ def _terms_of(q) -> list[str]:
 def _hit(eng: engine.Engine, c: engine.Candidate, terms: set[str], ordered: list[str],
          spans: list | None, with_explanation: bool) -> Hit:
     f = c.fields
-    art = parse_article(engine.unpack_text(f["raw"]))
+    art = parse_article(engine.unpack_text(f["raw"]), citations=False)
     sections = [("title", art.title)] + [(s.name, s.text) for s in art.sections]
     if art.preamble:
         sections.append(("preamble", art.preamble))

@@ -113,6 +113,24 @@ def test_losing_duplicate_adds_no_segments(tmp_path, seed_dir, seed_index):
         assert kb.stats()["articles"] == 2
 
 
+def test_many_small_runs_merge_segments(tmp_path, seed_dir, seed_index):
+    # Each run that changes an article adds a segment; small ones get merged.
+    from kbsearch import engine
+
+    src = (seed_dir / "Q168845.TXT").read_bytes()
+    counts = []
+    for i in range(12):
+        (seed_dir / "Q168845.TXT").write_bytes(src.replace(b"Event 3031", f"Event 3031 run{i}".encode()))
+        os.utime(seed_dir / "Q168845.TXT", ns=(i + 10, i + 10))
+        assert index_paths(str(seed_index), [str(seed_dir)]).updated == 1
+        counts.append(len(engine.open_index(str(seed_index))._segments()))
+    assert max(counts) <= 6 and counts[-1] < 12
+    with KnowledgeBase.open(seed_index) as kb:
+        assert kb.stats()["articles"] == 2
+        assert [h.id for h in kb.search("run11")] == ["Q168845"]
+        assert kb.search("run10") == []
+
+
 def test_single_file_any_name(tmp_path):
     f = tmp_path / "article.dat"
     shutil.copy(DATA / "Q280515.TXT", f)

@@ -1,0 +1,77 @@
+"""What each query-time factor of kbsearch's ranking adds, on the dev judgments.
+
+    python benchmarks/ablation.py --index KBINDEX [--judgments FILE...] [--every-errmsg N]
+
+Scores the index once with the full model, then once with each factor of
+:mod:`kbsearch.search` switched off (its constant set to 0 for that run):
+coordination, the title factor, the citation prior and phrase evidence.
+Index-time choices (section weights, weighted lengths) need a rebuild each and
+are not covered here. errmsg is scored on every third query by default
+(``--every-errmsg``), as the dev-floor test does.
+"""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import contextmanager
+from pathlib import Path
+
+import peers
+from kbsearch import search
+from kbsearch.evaluate import evaluate, load_judgments
+
+# (label, constant in kbsearch.search switched off)
+VARIANTS = [
+    ("full model", None),
+    ("without coordination", "COORD"),
+    ("without title factor", "TITLE_BOOST"),
+    ("without citation prior", "CITED_BOOST"),
+    ("without phrase evidence", "PHRASE_BOOST"),
+]
+
+
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--index", type=Path, required=True, help="a kbsearch index of the archive")
+    ap.add_argument("--judgments", nargs="+", type=Path, default=peers.default_judgments(),
+                    help="judgment files (default: ../shared/eval/dev-*.jsonl)")
+    ap.add_argument("--every-errmsg", type=int, default=3, help="score every Nth errmsg judgment (default 3)")
+    return ap.parse_args()
+
+
+@contextmanager
+def switched_off(name: str | None):
+    """Set ``kbsearch.search.<name>`` to 0 for the duration."""
+    if name is None:
+        yield
+        return
+    old = getattr(search, name)
+    setattr(search, name, 0.0)
+    try:
+        yield
+    finally:
+        setattr(search, name, old)
+
+
+def main() -> None:
+    args = parse_args()
+    files = [(p.name, peers.subsample(load_judgments(p), args.every_errmsg if "errmsg" in p.name else 1))
+             for p in args.judgments]
+    ranker = peers.KbRanker(args.index)
+    rows = []
+    try:
+        for label, name in VARIANTS:
+            row: list[object] = [label]
+            with switched_off(name):
+                for fname, judgments in files:
+                    peers.log(f"{label}: {fname} ({len(judgments)} queries)")
+                    s = evaluate(ranker, judgments, name=fname)
+                    row.append(f"{s.mrr:.3f} ({s.hit:.3f})")
+            rows.append(row)
+    finally:
+        ranker.close()
+    peers.print_table(["ranking"] + [f"{n} MRR@10 (hit@10)" for n, _ in files], rows)
+
+
+if __name__ == "__main__":
+    main()
