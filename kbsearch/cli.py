@@ -68,7 +68,7 @@ def cli():
 @click.option("--product", help="Only articles for this product (name words, tag or platform, e.g. winnt).")
 @click.option("--version", "version", help="Only articles for this version (e.g. 4.0 or winnt:4.0).")
 @click.option("--keyword", help="Only articles with this keyword (e.g. kbbug).")
-@click.option("--explain", is_flag=True, help="Show which terms and fields made each score.")
+@click.option("--explain", is_flag=True, help="Show which terms, sections and factors made each score.")
 @json_option
 @index_option
 def search(query, limit, product, version, keyword, explain, as_json, index_dir):

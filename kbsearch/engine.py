@@ -26,10 +26,10 @@ import gc
 import os
 import weakref
 import zlib
-from pickle import dumps
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pickle import dumps
 
 import numpy as np
 from whoosh import fields as wf
@@ -39,8 +39,8 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.scoring import BM25F
-from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.system import pack_uint, unpack_uint
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from .analysis import analyze_spans
@@ -637,6 +637,16 @@ class Engine:
 
     def close(self) -> None:
         self._searcher.close()
+
+    @property
+    def generation(self) -> int:
+        """The committed generation this engine reads."""
+        gen = self._searcher.reader().generation()  # None for an empty index
+        return gen if gen is not None else self.ix.latest_generation()
+
+    def latest_generation(self) -> int:
+        """The newest committed generation on disk (another run may have made it)."""
+        return self.ix.latest_generation()
 
     @property
     def doc_count(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -223,15 +224,13 @@ def _norm_version(v: str) -> str:
 
 def read_article(path: str) -> Article:
     """Read one file with the size and type checks an index run needs."""
-    import stat as _stat
-
     try:
         # O_NONBLOCK: opening a FIFO named *.txt must not wait for a writer;
         # the fstat below then refuses it (and devices) on the open handle.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "rb") as f:
             st = os.fstat(f.fileno())
-            if not _stat.S_ISREG(st.st_mode):
+            if not stat.S_ISREG(st.st_mode):
                 raise NotAnArticle("not a regular file")
             if st.st_size > MAX_FILE_BYTES:
                 raise NotAnArticle(f"too large for an article ({st.st_size // (1024 * 1024)} MB)")

@@ -88,14 +88,13 @@ class KnowledgeBase:
         generation means a fresh open.
         """
         eng = self._engine
-        if eng is not None and eng.ix.latest_generation() != self._generation:
+        if eng is not None and eng.latest_generation() != self._generation:
             eng = None  # dropped, not closed: another thread may still be reading it
         return eng if eng is not None else self._open_engine()
 
     def _open_engine(self) -> engine.Engine:
         eng = engine.Engine(self.path)
-        gen = eng._searcher.reader().generation()  # None for an empty index
-        self._generation = gen if gen is not None else eng.ix.latest_generation()
+        self._generation = eng.generation
         self._engine = eng
         return eng
 

@@ -150,14 +150,11 @@ RERANK_DEPTH = 100
 
 @dataclass
 class _Scored:
-    """First-pass arrays of one free-text query, kept for re-scoring and explaining."""
+    """First-pass arrays of one free-text query, kept for re-scoring."""
 
-    terms: list[str]
     plist: dict
     pairs: list[tuple[str, str, int]]
-    bm25: np.ndarray
     matched: np.ndarray
-    title: np.ndarray
     final: np.ndarray
 
 
@@ -171,9 +168,6 @@ def _first_pass(eng: engine.Engine, spans: list[tuple[int, str, int, int]]) -> _
     title = np.zeros(n_docs, dtype=np.float32)
     lengths = eng.field_lengths("body")
     norm = K1 * (1 - B + B * lengths / eng.avg_field_length("body"))
-    # Posting lists still hold deleted documents until a merge, so the
-    # document count that goes with their df is the one including deletions.
-    n_all = max(1, n_docs)
     plist = {}
     idf_sum = 0.0
     for t in terms:
@@ -181,7 +175,7 @@ def _first_pass(eng: engine.Engine, spans: list[tuple[int, str, int, int]]) -> _
         if p is None:
             continue
         plist[t] = p
-        idf = np.log(1.0 + (n_all - p.df + 0.5) / (p.df + 0.5))
+        idf = _idf(eng, p)
         idf_sum += idf
         w = p.weights
         scores[p.ids] += idf * w * (K1 + 1) / (w + norm[p.ids])
@@ -193,9 +187,13 @@ def _first_pass(eng: engine.Engine, spans: list[tuple[int, str, int, int]]) -> _
         return None
     title /= idf_sum
     final = scores * (1.0 - COORD + COORD * matched / len(terms)) * (1.0 + TITLE_BOOST * title ** 2)
-    pairs = [(t1, t2, p2 - p1) for (p1, t1, _, _), (p2, t2, _, _) in zip(spans, spans[1:])
-             if t1 != t2 and t1 in plist and t2 in plist]
-    return _Scored(terms, plist, pairs, scores, matched, title, final)
+    return _Scored(plist, _pairs(spans, plist), matched, final)
+
+
+def _pairs(spans: list[tuple[int, str, int, int]], plist: dict) -> list[tuple[str, str, int]]:
+    """Adjacent query words (both in the index) and the distance between them."""
+    return [(t1, t2, p2 - p1) for (p1, t1, _, _), (p2, t2, _, _) in zip(spans, spans[1:])
+            if t1 != t2 and t1 in plist and t2 in plist]
 
 
 def rank_free_text(eng: engine.Engine, spans: list[tuple[int, str, int, int]], k: int,
@@ -267,6 +265,8 @@ def _bm25(eng: engine.Engine, p: engine.Postings, weight: float, length: float) 
 
 
 def _idf(eng: engine.Engine, p: engine.Postings) -> float:
+    # Posting lists still hold deleted documents until a merge, so the
+    # document count that goes with their df is the one including deletions.
     return float(np.log(1.0 + (max(1, eng.doc_count_all) - p.df + 0.5) / (p.df + 0.5)))
 
 
@@ -300,8 +300,7 @@ def explain(eng: engine.Engine, docnum: int, terms: list[str],
         idf_sum = sum(_idf(eng, p) for p in plist.values())
         title = sum(_idf(eng, p) for t, p in plist.items()
                     if (tp := eng.postings("title", t)) is not None and tp.positions(docnum)) / idf_sum
-        pairs = [(t1, t2, p2 - p1) for (p1, t1, _, _), (p2, t2, _, _) in zip(spans, spans[1:])
-                 if t1 != t2 and t1 in plist and t2 in plist]
+        pairs = _pairs(spans, plist)
         phrase = _phrase_fraction(plist, pairs, docnum) if pairs else 0.0
         cited = int(eng.cited_by([docnum])[0])
         out["factors"] = {
