@@ -27,6 +27,7 @@ __all__ = [
     "normalize_id",
     "parse_article",
     "parse_file",
+    "reference_runs",
 ]
 
 
@@ -191,6 +192,15 @@ _CITE_RE = re.compile(r"(?<![\w/.])(?:Q|KB)(\d{5,6})(?!\w)")
 _CITE_LINE_RE = re.compile(r"^\s*(?:Q|KB)(\d{5,6})\s+(\S.*)$")
 _ARTICLE_ID_RE = re.compile(r"^\s*ARTICLE[- ]ID\s*:\s*(?:Q|KB)(\d{5,6})\s*$", re.IGNORECASE)
 _TITLE_LINE_RE = re.compile(r"^\s*TITLE\s*:\s*(.*)$", re.IGNORECASE)
+# A paragraph that sends the reader to other articles: "For more information
+# about X, click the article number below to view the article in the
+# Microsoft Knowledge Base:" and the like.
+_REFERENCE_RE = re.compile(
+    r"knowledge\s+base\s*:?\s*$|article\s+numbers?\s+below|following\s+articles?\b",
+    re.IGNORECASE | re.MULTILINE)
+_PARAGRAPH_RE = re.compile(r"\n[ \t]*\n")
+_CITE_START_RE = re.compile(r"^[ \t]*(?:Q\d|KB\d|(?i:article))", re.MULTILINE)
+_SENTENCE_END_RE = re.compile(r"[.!?][\"')]?\s+")
 
 _MONTHS = {m: i for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}
@@ -488,6 +498,44 @@ def _find_citations(art: Article) -> list[Citation]:
             if cid != art.id:
                 found.setdefault(cid, "")
     return [Citation(cid, title) for cid, title in found.items()]
+
+
+def _mentions_reference(text: str) -> bool:
+    """Cheap pre-check for :data:`_REFERENCE_RE` (most text has none of its words)."""
+    low = text.lower()
+    return "knowledge" in low or "below" in low or "following" in low
+
+
+def reference_runs(text: str) -> list[tuple[str, bool]]:
+    """Split section text into runs of paragraphs, flagging the ones that
+    describe *other* articles: the "for more information, see the following
+    article" lead-ins and the lists of cited ids and titles after them.
+
+    Their words say what the cited article is about, not this one, so the
+    index gives them less weight. Joining the runs gives back the paragraphs.
+    """
+    if not (_mentions_reference(text) or _CITE_START_RE.search(text)):
+        return [(text, False)] if text.strip() else []
+    runs: list[tuple[str, bool]] = []
+    for para in _PARAGRAPH_RE.split(text):
+        if not para.strip():
+            continue
+        first = next(line for line in para.split("\n") if line.strip())
+        if _CITE_LINE_RE.match(first) or _ARTICLE_ID_RE.match(first):
+            parts = [(para, True)]
+        elif _mentions_reference(para) and (m := _REFERENCE_RE.search(para)):
+            # Only the sentence that holds the lead-in: the paragraph may
+            # begin with this article's own words.
+            start = max((e.end() for e in _SENTENCE_END_RE.finditer(para, 0, m.start())), default=0)
+            parts = [(para[:start], False), (para[start:], True)] if start else [(para, True)]
+        else:
+            parts = [(para, False)]
+        for part, ref in parts:
+            if runs and runs[-1][1] == ref:
+                runs[-1] = (runs[-1][0] + "\n\n" + part, ref)
+            else:
+                runs.append((part, ref))
+    return runs
 
 
 def parse_file(path: str) -> Article:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from . import engine
 from .analysis import analyze_list
-from .article import Article, NotAnArticle, parse_article
+from .article import Article, NotAnArticle, parse_article, reference_runs
 from .errors import KBSearchError
 
 # Posting weights of the sections inside the ``body`` composite field (BM25F
@@ -36,6 +36,13 @@ SECTION_WEIGHTS = {
 }
 DEFAULT_WEIGHT = 1.0
 SECTION_GAP = 100  # positions between sections, so no phrase spans two
+# Paragraphs that point to other articles ("For more information about X,
+# see the following article: Q123456 TITLE") describe the cited article, not
+# this one: lower weight, and their words are spaced REFERENCE_STRIDE
+# positions apart so they give no phrase evidence. Other citing articles used
+# to outrank the article they all point to.
+REFERENCE_WEIGHT = 0.5
+REFERENCE_STRIDE = 16
 
 # Files larger than this are not articles (the largest real one is ~180 KB).
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -137,9 +144,11 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
     body: list[tuple[float, list[tuple[int, str]]]] = []
     per_field: dict[str, list] = {"symptoms": []}
 
-    def add(text: str, weight: float, also: str | None = None) -> list:
+    def add(text: str, weight: float, also: str | None = None, stride: int = 1) -> list:
         nonlocal pos
         toks = analyze_list(text, pos)
+        if toks and stride != 1:
+            toks = [(pos + (p - pos) * stride, t) for p, t in toks]
         if toks:
             pos = toks[-1][0] + SECTION_GAP
             body.append((weight, toks))
@@ -155,7 +164,16 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
     for sec in art.sections:
         name = sec.name
         also = "symptoms" if name in ("symptoms", "symptom") else None
-        add(sec.heading + "\n" + sec.text, _weight(name), also)
+        runs = reference_runs(sec.text) or [("", False)]
+        for i, (text, ref) in enumerate(runs):
+            if i == 0 and not ref:
+                text = sec.heading + "\n" + text
+            elif i == 0:
+                add(sec.heading, _weight(name), also)
+            if ref:
+                add(text, REFERENCE_WEIGHT, stride=REFERENCE_STRIDE)
+            else:
+                add(text, _weight(name), also)
     if art.query_words:
         add(art.query_words, _weight("query words"))
 

@@ -84,9 +84,9 @@ def test_cli_on_archive(archive_index):
 
 
 # Dev-split relevance floors, a little under the level measured when they
-# were set (full files: errmsg 0.852, xref 0.588, symptom 0.841 MRR@10; the
+# were set (full files: errmsg 0.851, xref 0.609, symptom 0.858 MRR@10; the
 # symptom file has 60 queries, so its floor leaves room for one or two).
-FLOORS = {"dev-errmsg.jsonl": 0.835, "dev-xref.jsonl": 0.565, "dev-symptom.jsonl": 0.81}
+FLOORS = {"dev-errmsg.jsonl": 0.835, "dev-xref.jsonl": 0.585, "dev-symptom.jsonl": 0.81}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))

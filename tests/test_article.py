@@ -9,6 +9,7 @@ from kbsearch.article import (
     normalize_id,
     parse_article,
     parse_file,
+    reference_runs,
 )
 from kbsearch.errors import KBSearchError
 
@@ -210,3 +211,39 @@ def test_normalize_id(text, expected):
 def test_parse_file_missing(tmp_path):
     with pytest.raises(KBSearchError, match="cannot read"):
         parse_file(str(tmp_path / "nope.txt"))
+
+
+LEAD_IN = ("For additional information about how to configure deleted item retention, click\n"
+           "the article number below to view the article in the Microsoft Knowledge Base:")
+CITE_LIST = "   Q246283 XADM: Set Deleted Mail Message Retention Time in\n      Exchange Server 5.5"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # Plain prose, even with words a lead-in uses.
+        ("The following steps fix it.\n\nSee below.", [("The following steps fix it.\n\nSee below.", False)]),
+        # A lead-in and the wrapped citation list after it form one run.
+        (LEAD_IN + "\n\n" + CITE_LIST, [(LEAD_IN + "\n\n" + CITE_LIST, True)]),
+        # The article's own sentence before a lead-in stays its own.
+        ("Items go to the .pst file. " + LEAD_IN + "\n\n" + CITE_LIST,
+         [("Items go to the .pst file. ", False), (LEAD_IN + "\n\n" + CITE_LIST, True)]),
+        # Prose after a citation list is the article's again.
+        (LEAD_IN + "\n\n" + CITE_LIST + "\n\nRestart the server.",
+         [(LEAD_IN + "\n\n" + CITE_LIST, True), ("Restart the server.", False)]),
+        # ARTICLE-ID / TITLE blocks and bare citation lists.
+        ("   ARTICLE-ID: Q345678\n   TITLE     : How to Do Things", [("   ARTICLE-ID: Q345678\n   TITLE     : How to Do Things", True)]),
+        ("Q123456 How to Do Things", [("Q123456 How to Do Things", True)]),
+        ("For more information, please see the following article(s) in the Microsoft\nKnowledge Base:",
+         [("For more information, please see the following article(s) in the Microsoft\nKnowledge Base:", True)]),
+        ("", []),
+    ],
+)
+def test_reference_runs(text, expected):
+    assert reference_runs(text) == expected
+
+
+def test_reference_runs_on_a_real_article(q280515):
+    runs = [run for s in q280515.sections for run in reference_runs(s.text)]
+    # Nothing is lost: the runs hold every word of the sections.
+    assert sorted(" ".join(t for t, _ in runs).split()) == sorted(" ".join(s.text for s in q280515.sections).split())

@@ -191,3 +191,19 @@ def test_document_fields():
     assert title_weight == 4.0
     assert [t for _, t in title_terms][:3] == ["window", "nt", "sms"]
     assert "symptoms" in doc and "cause" not in doc and "resolution" not in doc
+
+
+def test_reference_paragraphs_are_weighted_down_and_spaced():
+    from kbsearch.ingest import REFERENCE_STRIDE, REFERENCE_WEIGHT
+
+    doc = article_document(parse_file(str(DATA / "Q280515.TXT")), "/x/Q280515.TXT", "1:2")
+    refs = [toks for w, toks in doc["body"] if w == REFERENCE_WEIGHT and toks[0][1] != "microsoft"]  # not "applies to"
+    assert len(refs) == 1
+    terms = [t for _, t in refs[0]]
+    # The lead-in and the cited title ("SMS: How to Obtain the Latest ... Service Pack").
+    assert terms[:3] == ["addit", "inform", "click"] and "q288239" in terms and terms[-1] == "pack"
+    positions = [p for p, _ in refs[0]]
+    assert all(b - a >= REFERENCE_STRIDE for a, b in zip(positions, positions[1:]))
+    # The same section's own prose keeps its weight and adjacent positions.
+    own = [toks for w, toks in doc["body"] if w == 1.0 and any(t == "obtain" for _, t in toks) and toks[-1][1] == "2.0"]
+    assert own and any(b[0] - a[0] == 1 for a, b in zip(own[0], own[0][1:]))

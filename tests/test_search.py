@@ -164,3 +164,37 @@ def test_stats(seed_kb):
 )
 def test_uses_syntax(text, syntax):
     assert uses_syntax(text) is syntax
+
+
+def _kb_article(number: int, title: str, sections: dict[str, str]) -> str:
+    body = "".join(f"{h}\n{'=' * len(h)}\n\n{t}\n\n" for h, t in sections.items())
+    return f"DOCUMENT:Q{number}  01-JAN-2000  [exchange]\nTITLE   :{title}\nPRODUCT :Exchange\n\n{body}"
+
+
+@pytest.mark.parametrize("reference_weight, stride, first", [
+    (None, None, "Q100001"),   # as shipped: the article pointed to comes first
+    (1.0, 1, "Q100002"),       # lead-ins counted like prose: the one pointing to it wins
+])
+def test_citing_lead_ins_do_not_outrank_the_cited_article(tmp_path, monkeypatch, reference_weight, stride, first):
+    from kbsearch import KnowledgeBase, ingest
+
+    if reference_weight is not None:
+        monkeypatch.setattr(ingest, "REFERENCE_WEIGHT", reference_weight)
+        monkeypatch.setattr(ingest, "REFERENCE_STRIDE", stride)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "Q100001.TXT").write_text(_kb_article(100001, "XADM: Set Deleted Mail Message Retention Time", {
+        "SUMMARY": "This article describes how to set the deleted item retention period on the private\n"
+                   "and public information stores.",
+    }))
+    (src / "Q100002.TXT").write_text(_kb_article(100002, "XADM: Dumpster Cleanup Runs Nightly", {
+        "MORE INFORMATION": "The dumpster is emptied by the online maintenance job.\n\n"
+                            "For additional information about how to configure deleted item retention, click\n"
+                            "the article number below to view the article in the Microsoft Knowledge Base:\n\n"
+                            "   Q100001 XADM: Set Deleted Mail Message Retention Time",
+    }))
+    for n, title in ((100003, "XADM: Mailbox Quota Warnings Sent Twice"), (100004, "XCLN: Outlook Cannot Open Folder")):
+        (src / f"Q{n}.TXT").write_text(_kb_article(n, title, {"SYMPTOMS": title + " on the information store."}))
+    ingest.index_paths(str(tmp_path / "ix"), [str(src)], procs=1)
+    with KnowledgeBase.open(tmp_path / "ix") as kb:
+        assert top(kb, "configure deleted item retention")[0] == first
