@@ -4,7 +4,10 @@
 
 Scores the index once with the full model, then once with each factor of
 :mod:`kbsearch.search` switched off (its constant set to 0 for that run):
-coordination, the title factor, the citation prior and phrase evidence.
+coordination, the title factor, the citation prior, the topics citing
+articles give an article, and phrase evidence. A last row shows what a
+harness that only drops excluded ids from the results would report: the
+excluded source article's own citation and topic phrase then count.
 Index-time choices (section weights, weighted lengths) need a rebuild each and
 are not covered here. errmsg is scored on every third query by default
 (``--every-errmsg``), as the dev-floor test does.
@@ -26,6 +29,7 @@ VARIANTS = [
     ("without coordination", "COORD"),
     ("without title factor", "TITLE_BOOST"),
     ("without citation prior", "CITED_BOOST"),
+    ("without citation topics", "ANCHOR_WEIGHT"),
     ("without phrase evidence", "PHRASE_BOOST"),
 ]
 
@@ -68,6 +72,12 @@ def main() -> None:
                     s = evaluate(ranker, judgments, name=fname)
                     row.append(f"{s.mrr:.3f} ({s.hit:.3f})")
             rows.append(row)
+        row = ["excluded articles' links counted"]
+        for fname, judgments in files:
+            peers.log(f"{row[0]}: {fname} ({len(judgments)} queries)")
+            s = evaluate(lambda q, k, exclude: ranker(q, k), judgments, name=fname)
+            row.append(f"{s.mrr:.3f} ({s.hit:.3f})")
+        rows.append(row)
     finally:
         ranker.close()
     peers.print_table(["ranking"] + [f"{n} MRR@10 (hit@10)" for n, _ in files], rows)

@@ -275,7 +275,8 @@ class Ranker:
 
     name = ""
 
-    def __call__(self, query: str, k: int) -> list[str]:
+    def __call__(self, query: str, k: int, exclude: frozenset[str] = frozenset()) -> list[str]:
+        """The top ``k`` ids; ``exclude`` matters only to rankers that use links (kbsearch)."""
         raise NotImplementedError
 
     def display(self, query: str, k: int = 10) -> list:
@@ -307,7 +308,7 @@ class Fts5Ranker(Ranker):
         except sqlite3.OperationalError as e:
             raise KBSearchError(f"fts5: {e}") from None
 
-    def __call__(self, query: str, k: int) -> list[str]:
+    def __call__(self, query: str, k: int, exclude: frozenset[str] = frozenset()) -> list[str]:
         return [r[0] for r in self._query("id", query, k)]
 
     def display(self, query: str, k: int = 10) -> list:
@@ -357,7 +358,7 @@ class WhooshRanker(Ranker):
         self.searcher = self.ix.searcher()
         self.parser = QueryParser("body", self.ix.schema, group=OrGroup)
 
-    def __call__(self, query: str, k: int) -> list[str]:
+    def __call__(self, query: str, k: int, exclude: frozenset[str] = frozenset()) -> list[str]:
         # Each word quoted: no Whoosh syntax survives, and a word such as
         # client.lkp is analysed as one, as the FTS5 peer sees it.
         q = self.parser.parse(" ".join(f'"{w}"' for w in query_words(query)))
@@ -371,7 +372,7 @@ class WhooshRanker(Ranker):
 # --- kbsearch as a ranker -----------------------------------------------------
 
 class KbRanker(Ranker):
-    """``rank(query, k)`` through :meth:`KnowledgeBase.search` (hits with snippets, as the CLI shows)."""
+    """``rank(query, k, exclude)`` through :meth:`KnowledgeBase.search` (hits with snippets, as the CLI shows)."""
 
     name = "kbsearch"
 
@@ -380,8 +381,8 @@ class KbRanker(Ranker):
 
         self.kb = KnowledgeBase.open(path)
 
-    def __call__(self, query: str, k: int) -> list[str]:
-        return [h.id for h in self.kb.search(query, limit=k)]
+    def __call__(self, query: str, k: int, exclude: frozenset[str] = frozenset()) -> list[str]:
+        return [h.id for h in self.kb.search(query, limit=k, exclude=exclude)]
 
     def display(self, query: str, k: int = 10) -> list:
         """What ``kbsearch QUERY`` computes before printing: hits, snippets and the total."""

@@ -58,10 +58,13 @@ class Section:
 
 @dataclass
 class Citation:
-    """Another article this one cites, with the title given beside it if any."""
+    """Another article this one cites, with the title given beside it if any,
+    and the topic the citing text gives it ("For more information about
+    *topic*, click the article number below ...")."""
 
     id: str
     title: str = ""
+    topic: str = ""
 
 
 @dataclass
@@ -198,6 +201,11 @@ _TITLE_LINE_RE = re.compile(r"^\s*TITLE\s*:\s*(.*)$", re.IGNORECASE)
 _REFERENCE_RE = re.compile(
     r"knowledge\s+base\s*:?\s*$|article\s+numbers?\s+below|following\s+articles?\b",
     re.IGNORECASE | re.MULTILINE)
+# The topic of a lead-in: "For more information about <topic>, click ...".
+_TOPIC_RE = re.compile(
+    r"information\s+(?:about|on|regarding|concerning)\s+(\S.{2,300}?)"
+    r"(?:,\s*(?:click|see|please|refer|view|query|visit)|\s+(?:click|please|refer)\s)",
+    re.IGNORECASE | re.DOTALL)
 _PARAGRAPH_RE = re.compile(r"\n[ \t]*\n")
 _CITE_START_RE = re.compile(r"^[ \t]*(?:Q\d|KB\d|(?i:article))", re.MULTILINE)
 _SENTENCE_END_RE = re.compile(r"[.!?][\"')]?\s+")
@@ -366,6 +374,7 @@ def parse_article(data: bytes | str, source: str = "", citations: bool = True) -
     _parse_sections(art, body_lines)
     if citations:
         art.citations = _find_citations(art)
+        _add_topics(art)
     return art
 
 
@@ -498,6 +507,21 @@ def _find_citations(art: Article) -> list[Citation]:
             if cid != art.id:
                 found.setdefault(cid, "")
     return [Citation(cid, title) for cid, title in found.items()]
+
+
+def _add_topics(art: Article) -> None:
+    """Fill in each citation's topic from the lead-in that sends the reader to it."""
+    by_id = {c.id: c for c in art.citations}
+    for sec in art.sections:
+        for text, ref in reference_runs(sec.text):
+            if not ref:
+                continue
+            for m in _TOPIC_RE.finditer(text):
+                cite = _CITE_RE.search(text, m.end())
+                c = by_id.get(f"Q{int(cite.group(1))}") if cite else None
+                if c is not None:
+                    topic = " ".join(m.group(1).split())
+                    c.topic = f"{c.topic}; {topic}" if c.topic and topic not in c.topic else (c.topic or topic)
 
 
 def _mentions_reference(text: str) -> bool:

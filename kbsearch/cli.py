@@ -98,7 +98,9 @@ def search(query, limit, product, version, keyword, explain, as_json, index_dir)
             click.echo(f"    {_highlight(h)}")
         if h.explanation is not None:
             for e in h.explanation["terms"]:
-                where = ",".join(e["sections"]) or "other sections"
+                where = ",".join(e["sections"]) or ("no section" if e["cited_as"] else "other sections")
+                if e["cited_as"]:
+                    where += f"; topic of {e['cited_as']} citing article{'s' if e['cited_as'] > 1 else ''}"
                 click.echo(f"      {e['term']:<20} weight {e['weight']:>6}  df {e['df']:>6}  bm25 {e['score']:>7}  in {where}")
             factors = "  ".join(f"{k} {v}" for k, v in h.explanation["factors"].items())
             if factors:
@@ -232,7 +234,8 @@ def stats(as_json, index_dir):
 def eval_(judgments, as_json, index_dir):
     """Score the ranking on JUDGMENTS files (JSON lines: query, relevant, exclude).
 
-    Prints MRR@10, hit@10 and nDCG@10 for each file.
+    Prints MRR@10, hit@10 and nDCG@10 for each file. Excluded articles count
+    as not indexed: neither hits nor citing evidence.
     """
     from .errors import KBSearchError
 

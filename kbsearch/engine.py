@@ -47,6 +47,9 @@ from .analysis import analyze_spans
 from .errors import KBSearchError
 
 INDEX_NAME = "kb"
+# ``anchor`` terms are ``<term>@<cited id>``: a query term finds the articles
+# whose citers describe them with it, and which citer said so.
+ANCHOR_SEP = "@"
 SCHEMA_VERSION = 1
 
 # Fields a query may name in syntax (``title:foo``); the first is the default.
@@ -135,6 +138,7 @@ def make_schema() -> wf.Schema:
         issue=wf.ID(stored=True),
         date=wf.ID(stored=True, sortable=True),
         cites=wf.KEYWORD(lowercase=True),
+        anchor=wf.KEYWORD(),
         source=wf.ID(stored=True, sortable=True),
         stamp=wf.ID(sortable=True),
         prodname=wf.ID(sortable=True),
@@ -330,8 +334,9 @@ class _SegmentBuilder(SegmentWriter):
     def add_document(self, **fields) -> None:
         self._check_state()
         schema = self.schema
-        names = sorted(n for n in fields if not n.startswith("_"))
-        self._check_fields(schema, names)
+        # A field an index made by an older version lacks (``anchor``) is left
+        # out: such an index keeps working, and gains it on a rebuild.
+        names = sorted(n for n in fields if not n.startswith("_") and n in schema)
         docnum = self.docnum
         pdw = self.perdocwriter
         pdw.start_doc(docnum)
@@ -511,6 +516,9 @@ class Engine:
     def __init__(self, path: str):
         self.path = path
         self.ix = open_index(path)
+        # Whoosh's ``ix.schema`` re-reads the table of contents from disk on
+        # every access (0.15 ms each, once per posting list).
+        self.schema = self.ix.schema
         self._searcher = self.ix.searcher(weighting=BM25F())
         self._reset_caches()
 
@@ -522,6 +530,7 @@ class Engine:
         self._masks: dict[str, np.ndarray] = {}
         self._id_column = None
         self._cited: dict[int, int] = {}
+        self._anchors: dict[str, list[tuple[int, np.ndarray]]] = {}
 
     # Array access for the ranking layer.
 
@@ -581,7 +590,7 @@ class Engine:
             cache[key] = result  # most recently used last
             return result
         ids_parts, w_parts, values = [], [], []
-        fmt = self.ix.schema[fieldname].format
+        fmt = self.schema[fieldname].format
         for r, off in self._leaves():
             try:
                 m = r._terms.matcher(fieldname, r._text_to_bytes(fieldname, term), fmt)
@@ -656,7 +665,7 @@ class Engine:
         """Parse Whoosh query syntax; free words are OR-ed, not AND-ed."""
         from whoosh import qparser
 
-        parser = qparser.MultifieldParser(["body"], self.ix.schema,
+        parser = qparser.MultifieldParser(["body"], self.schema,
                                           group=qparser.OrGroup.factory(0.9))
         try:
             q = parser.parse(text)
@@ -718,6 +727,39 @@ class Engine:
                 n = cache[d] = freq("cites", ids[d].lower())
             out[i] = n
         return out
+
+    def anchors(self, term: str) -> list[tuple[int, np.ndarray]]:
+        """``[(cited docnum, citing docnums)]``: the articles whose citing
+        articles name ``term`` in the topic they give them ("For more
+        information about <topic>, click ..."). Empty for an index made
+        before topics were indexed."""
+        got = self._anchors.get(term)
+        if got is not None:
+            return got
+        got = []
+        if "anchor" in self.schema:
+            prefix = term + ANCHOR_SEP
+            r = self._searcher.reader()
+            for tok in r.expand_prefix("anchor", prefix):
+                tok = tok.decode("utf-8") if isinstance(tok, bytes) else tok
+                head, _, cited = tok.rpartition(ANCHOR_SEP)
+                target = self._first_live("id", cited.upper()) if head == term else None
+                p = self.postings("anchor", tok) if target is not None else None
+                if p is not None and len(ids := self._only_live(p.ids)):
+                    got.append((target, ids))
+        self._anchors[term] = got
+        return got
+
+    def _first_live(self, fieldname: str, text: str) -> int | None:
+        """The live document with ``text`` in ``fieldname`` (a unique field)."""
+        try:
+            return self._searcher.reader().first_id(fieldname, text)
+        except Exception:  # TermNotFound and friends
+            return None
+
+    def _only_live(self, ids: np.ndarray) -> np.ndarray:
+        live = self.live_mask()
+        return ids if live is None else ids[live[ids]]
 
     def docnum_for(self, article_id: str) -> int | None:
         return self._searcher.document_number(id=article_id)

@@ -79,8 +79,13 @@ def score_ranking(ranking: list[str], j: Judgment) -> tuple[float, float, float]
     return rr, hit, (dcg / ideal if ideal else 0.0)
 
 
-def evaluate(rank: Callable[[str, int], list[str]], judgments: list[Judgment], name: str = "") -> Scores:
-    """Mean metrics of ``rank(query, k) -> ids`` over ``judgments``.
+def evaluate(rank: Callable[[str, int, frozenset[str]], list[str]], judgments: list[Judgment],
+             name: str = "") -> Scores:
+    """Mean metrics of ``rank(query, k, exclude) -> ids`` over ``judgments``.
+
+    ``exclude`` is the judgment's set of ids to treat as not indexed (a
+    ranker that uses links between articles must ignore theirs too); they
+    are dropped from the ranking here as well.
 
     A query the ranker rejects (e.g. only stop words) scores zero and is counted in ``errors``.
     """
@@ -88,7 +93,7 @@ def evaluate(rank: Callable[[str, int], list[str]], judgments: list[Judgment], n
     t0 = time.perf_counter()
     for j in judgments:
         try:
-            ids = rank(j.query, DEPTH + len(j.exclude))
+            ids = rank(j.query, DEPTH + len(j.exclude), frozenset(j.exclude))
         except KBSearchError:
             s.errors += 1
             continue

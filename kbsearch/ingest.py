@@ -209,6 +209,8 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
         "issue": art.issue_type.lower(),
         "date": date,
         "cites": " ".join(c.id.lower() for c in art.citations),
+        "anchor": " ".join(sorted({f"{t}{engine.ANCHOR_SEP}{c.id.lower()}"
+                                   for c in art.citations if c.topic for _, t in analyze_list(c.topic)})),
         "source": source,
         "stamp": stamp,
         "prodname": art.product or "(none)",

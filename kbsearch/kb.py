@@ -102,15 +102,19 @@ class KnowledgeBase:
 
     def search(self, text: str, limit: int = 10, product: str | None = None,
                version: str | None = None, keyword: str | None = None,
-               explain: bool = False) -> list[search.Hit]:
-        """The best ``limit`` articles for ``text``, best first."""
-        return self.results(text, limit, product, version, keyword, explain).hits
+               explain: bool = False, exclude: Iterable[str] = ()) -> list[search.Hit]:
+        """The best ``limit`` articles for ``text``, best first.
+
+        ``exclude``: article ids to treat as not indexed (left out, and their
+        citations of other articles ignored).
+        """
+        return self.results(text, limit, product, version, keyword, explain, exclude).hits
 
     def results(self, text: str, limit: int = 10, product: str | None = None,
                 version: str | None = None, keyword: str | None = None,
-                explain: bool = False) -> search.Results:
+                explain: bool = False, exclude: Iterable[str] = ()) -> search.Results:
         """Like :meth:`search`, with the total number of matching articles."""
-        return search.search(self.engine, text, limit, product, version, keyword, explain)
+        return search.search(self.engine, text, limit, product, version, keyword, explain, exclude)
 
     def get(self, article_id: str) -> Article:
         """The parsed article ``Q168845`` (also ``168845`` or ``KB168845``)."""
@@ -137,8 +141,8 @@ class KnowledgeBase:
         """MRR@10, hit@10 and nDCG@10 of this index's ranking on a judgments file."""
         from . import evaluate as ev
 
-        def rank(q: str, k: int) -> list[str]:
-            return [h.id for h in self.search(q, limit=k)]
+        def rank(q: str, k: int, exclude: frozenset[str]) -> list[str]:
+            return [h.id for h in self.search(q, limit=k, exclude=exclude)]
 
         return ev.evaluate(rank, ev.load_judgments(judgments_path), name=Path(judgments_path).name)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Iterable
 
 import numpy as np
 from dataclasses import asdict, dataclass, field
@@ -33,6 +34,11 @@ PHRASE_BOOST = 1.0
 TITLE_BOOST = 0.3
 # Citation prior: articles that many others cite are the canonical ones.
 CITED_BOOST = 0.05
+# Topics other articles give an article when they cite it ("For more
+# information about <topic>, click ..."): each citing article that names a
+# query word counts as this many occurrences of it in the cited article, as
+# much as a word of its title.
+ANCHOR_WEIGHT = 4.0
 MAX_QUERY_CHARS = 2000
 
 _FIELDS = "|".join(engine.TEXT_FIELDS + engine.KEYWORD_FIELDS)
@@ -100,12 +106,20 @@ def uses_syntax(text: str) -> bool:
 
 def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None = None,
            version: str | None = None, keyword: str | None = None,
-           explain: bool = False) -> Results:
-    """Rank the index's articles for ``text``; see the module docstring."""
+           explain: bool = False, exclude: Iterable[str] = ()) -> Results:
+    """Rank the index's articles for ``text``; see the module docstring.
+
+    ``exclude``: article ids treated as if they were not indexed: left out of
+    the results, and their citations and the topics they give other articles
+    do not count (how relevance judgments that drop a query's source article
+    are scored fairly).
+    """
     query = _clean(text)
     if limit < 1:
         raise KBSearchError("limit must be at least 1")
     flt = eng.filter_query(product, version, keyword)
+    excluded = np.array(sorted(d for d in (eng.docnum_for(i) for i in {normalize_id(x) or x for x in exclude})
+                               if d is not None), dtype=np.int64)
 
     pinned = None
     aid = normalize_id(query)
@@ -117,16 +131,20 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     if uses_syntax(query):
         q = eng.parse_syntax(query)
         terms = _terms_of(q)
-        cands, total, exact = eng.run(q, limit + (1 if pinned is not None else 0), filter=flt)
+        cands, total, exact = eng.run(q, limit + (1 if pinned is not None else 0) + len(excluded), filter=flt)
+        if excluded.size:
+            gone = set(excluded.tolist())
+            cands = [c for c in cands if c.docnum not in gone]
+            total -= sum(1 for d in gone if eng.doc_matches(d, q))
     else:
         spans = list(analyze_spans(query))
         terms = list(dict.fromkeys(t for _, t, _, _ in spans))
         if not terms and pinned is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")
         cands, total = rank_free_text(eng, spans, limit + (1 if pinned is not None else 0),
-                                      None if flt is None else eng.filter_mask(flt))
+                                      None if flt is None else eng.filter_mask(flt), excluded)
 
-    if pinned is not None:
+    if pinned is not None and pinned not in excluded:
         cands = [c for c in cands if c.docnum != pinned]
         if flt is None or eng.doc_matches(pinned, flt):
             best = max((c.score for c in cands), default=0.0)
@@ -137,7 +155,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     for c in cands:
         if not c.fields:
             c.fields = eng.stored(c.docnum)
-    hits = [_hit(eng, c, term_set, terms, spans if explain else None, explain) for c in cands]
+    hits = [_hit(eng, c, term_set, terms, spans if explain else None, explain, excluded) for c in cands]
     return Results(query=text, total=total, hits=hits, exact=exact)
 
 
@@ -158,9 +176,11 @@ class _Scored:
     final: np.ndarray
 
 
-def _first_pass(eng: engine.Engine, spans: list[tuple[int, str, int, int]]) -> _Scored | None:
-    """BM25 over the ``body`` composite for every document, with coordination
-    and title factors; None when no query term is in the index."""
+def _first_pass(eng: engine.Engine, spans: list[tuple[int, str, int, int]],
+                excluded: np.ndarray) -> _Scored | None:
+    """BM25 over the ``body`` composite (plus the topics citing articles give
+    each document) for every document, with coordination and title factors;
+    None when no query term is in the index."""
     terms = list(dict.fromkeys(t for _, t, _, _ in spans))
     n_docs = eng.doc_count_all
     scores = np.zeros(n_docs, dtype=np.float32)
@@ -177,9 +197,17 @@ def _first_pass(eng: engine.Engine, spans: list[tuple[int, str, int, int]]) -> _
         plist[t] = p
         idf = _idf(eng, p)
         idf_sum += idf
-        w = p.weights
-        scores[p.ids] += idf * w * (K1 + 1) / (w + norm[p.ids])
-        matched[p.ids] += 1
+        ids, w = p.ids, p.weights
+        anchored = _anchor_counts(eng, t, excluded)
+        if anchored:
+            dense = np.zeros(n_docs, dtype=np.float32)
+            dense[ids] = w
+            for d, n in anchored.items():
+                dense[d] += ANCHOR_WEIGHT * n
+            ids = np.flatnonzero(dense)
+            w = dense[ids]
+        scores[ids] += idf * w * (K1 + 1) / (w + norm[ids])
+        matched[ids] += 1
         tp = eng.postings("title", t)
         if tp is not None:
             title[tp.ids] += idf
@@ -190,6 +218,30 @@ def _first_pass(eng: engine.Engine, spans: list[tuple[int, str, int, int]]) -> _
     return _Scored(plist, _pairs(spans, plist), matched, final)
 
 
+def _anchor_counts(eng: engine.Engine, term: str, excluded: np.ndarray) -> dict[int, int]:
+    """``{docnum: n}``: how many (not excluded) citing articles name ``term``
+    in the topic they give each document."""
+    out = {}
+    for target, citing in eng.anchors(term):
+        n = len(citing) if not excluded.size else int(np.count_nonzero(~np.isin(citing, excluded)))
+        if n:
+            out[target] = n
+    return out
+
+
+def _cited_by(eng: engine.Engine, docnums: list[int], excluded: np.ndarray) -> np.ndarray:
+    """In-links of ``docnums``, not counting excluded citing articles."""
+    counts = eng.cited_by(docnums)
+    if excluded.size:
+        gone: dict[int, int] = {}
+        for d in excluded.tolist():
+            for c in parse_article(engine.unpack_text(eng.stored(d)["raw"])).citations:
+                if (cd := eng.docnum_for(c.id)) is not None:
+                    gone[cd] = gone.get(cd, 0) + 1
+        counts -= np.array([gone.get(d, 0) for d in docnums], dtype=counts.dtype)
+    return np.maximum(counts, 0)
+
+
 def _pairs(spans: list[tuple[int, str, int, int]], plist: dict) -> list[tuple[str, str, int]]:
     """Adjacent query words (both in the index) and the distance between them."""
     return [(t1, t2, p2 - p1) for (p1, t1, _, _), (p2, t2, _, _) in zip(spans, spans[1:])
@@ -197,7 +249,8 @@ def _pairs(spans: list[tuple[int, str, int, int]], plist: dict) -> list[tuple[st
 
 
 def rank_free_text(eng: engine.Engine, spans: list[tuple[int, str, int, int]], k: int,
-                   allowed: np.ndarray | None = None) -> tuple[list[engine.Candidate], int]:
+                   allowed: np.ndarray | None = None,
+                   excluded: np.ndarray | None = None) -> tuple[list[engine.Candidate], int]:
     """Score every document for the OR of the query's terms; returns top ``k`` and the match count.
 
     ``spans`` is the analysed query, as :func:`kbsearch.analysis.analyze_spans` gives it.
@@ -207,9 +260,12 @@ def rank_free_text(eng: engine.Engine, spans: list[tuple[int, str, int, int]], k
     query terms rank higher) and a title factor (the title says most of the
     query); then the best ``RERANK_DEPTH`` are re-scored with phrase evidence
     (adjacent query words found at the same distance in the document) and
-    a citation prior (how many articles cite this one).
+    a citation prior (how many articles cite this one). ``excluded``
+    documents are left out, and so is their link evidence.
     """
-    sc = _first_pass(eng, spans)
+    if excluded is None:
+        excluded = np.zeros(0, dtype=np.int64)
+    sc = _first_pass(eng, spans, excluded)
     if sc is None:
         return [], 0
     matched, final = sc.matched, sc.final
@@ -218,6 +274,7 @@ def rank_free_text(eng: engine.Engine, spans: list[tuple[int, str, int, int]], k
         matched[~live] = 0
     if allowed is not None:
         matched[~allowed] = 0
+    matched[excluded] = 0
     total = int(np.count_nonzero(matched))
     if total == 0:
         return [], 0
@@ -225,7 +282,7 @@ def rank_free_text(eng: engine.Engine, spans: list[tuple[int, str, int, int]], k
     depth = min(max(k, RERANK_DEPTH), total)
     top = np.argpartition(-final, depth - 1)[:depth]
     top = top[final[top] > 0].tolist()
-    prior = 1.0 + CITED_BOOST * np.log1p(eng.cited_by(top))
+    prior = 1.0 + CITED_BOOST * np.log1p(_cited_by(eng, top, excluded))
     ranked = sorted(((float(final[d]) * pr, d) for d, pr in zip(top, prior.tolist())), reverse=True)
     out: list[engine.Candidate] = []
     best: list[float] = []  # min-heap of the k best scores so far
@@ -272,13 +329,17 @@ def _idf(eng: engine.Engine, p: engine.Postings) -> float:
 
 def explain(eng: engine.Engine, docnum: int, terms: list[str],
             spans: list[tuple[int, str, int, int]] | None = None,
-            article: Article | None = None) -> dict:
+            article: Article | None = None, excluded: np.ndarray | None = None) -> dict:
     """Why ``docnum`` scored.
 
     ``terms``: each query term's weight in the body composite, the sections
-    of the article it occurs in, and its BM25 share. ``factors`` (free text
-    only, given ``spans``): the multipliers applied on top of the BM25 sum.
+    of the article it occurs in, how many citing articles name it in the
+    topic they give this one (``cited_as``), and its BM25 share. ``factors``
+    (free text only, given ``spans``): the multipliers applied on top of the
+    BM25 sum.
     """
+    if excluded is None:
+        excluded = np.zeros(0, dtype=np.int64)
     if article is None:
         article = parse_article(engine.unpack_text(eng.stored(docnum)["raw"]))
     where = _sections_of(article, set(terms))
@@ -291,10 +352,12 @@ def explain(eng: engine.Engine, docnum: int, terms: list[str],
             continue
         plist[t] = p
         i = int(np.searchsorted(p.ids, docnum))
-        if i < len(p.ids) and p.ids[i] == docnum:
-            w = float(p.weights[i])
-            rows.append({"term": t, "field": "body", "sections": where.get(t, []), "weight": round(w, 3),
-                         "df": p.df, "score": round(_bm25(eng, p, w, length), 4)})
+        w = float(p.weights[i]) if i < len(p.ids) and p.ids[i] == docnum else 0.0
+        cited_as = _anchor_counts(eng, t, excluded).get(docnum, 0)
+        w += ANCHOR_WEIGHT * cited_as
+        if w:
+            rows.append({"term": t, "field": "body", "sections": where.get(t, []), "cited_as": cited_as,
+                         "weight": round(w, 3), "df": p.df, "score": round(_bm25(eng, p, w, length), 4)})
     out: dict = {"terms": rows, "factors": {}}
     if spans is not None and plist:
         idf_sum = sum(_idf(eng, p) for p in plist.values())
@@ -302,7 +365,7 @@ def explain(eng: engine.Engine, docnum: int, terms: list[str],
                     if (tp := eng.postings("title", t)) is not None and tp.positions(docnum)) / idf_sum
         pairs = _pairs(spans, plist)
         phrase = _phrase_fraction(plist, pairs, docnum) if pairs else 0.0
-        cited = int(eng.cited_by([docnum])[0])
+        cited = int(_cited_by(eng, [docnum], excluded)[0])
         out["factors"] = {
             "matched": f"{len(rows)}/{len(terms)}",
             "coordination": round(1.0 - COORD + COORD * len(rows) / len(terms), 3),
@@ -351,14 +414,14 @@ def _terms_of(q) -> list[str]:
 
 
 def _hit(eng: engine.Engine, c: engine.Candidate, terms: set[str], ordered: list[str],
-         spans: list | None, with_explanation: bool) -> Hit:
+         spans: list | None, with_explanation: bool, excluded: np.ndarray) -> Hit:
     f = c.fields
     art = parse_article(engine.unpack_text(f["raw"]), citations=False)
     sections = [("title", art.title)] + [(s.name, s.text) for s in art.sections]
     if art.preamble:
         sections.append(("preamble", art.preamble))
     snip = make_snippet(sections, terms)
-    explanation = explain(eng, c.docnum, ordered, spans, art) if with_explanation else None
+    explanation = explain(eng, c.docnum, ordered, spans, art, excluded) if with_explanation else None
     return Hit(
         id=f["id"],
         title=f.get("title", ""),

@@ -84,9 +84,9 @@ def test_cli_on_archive(archive_index):
 
 
 # Dev-split relevance floors, a little under the level measured when they
-# were set (full files: errmsg 0.851, xref 0.609, symptom 0.858 MRR@10; the
+# were set (full files: errmsg 0.851, xref 0.613, symptom 0.858 MRR@10; the
 # symptom file has 60 queries, so its floor leaves room for one or two).
-FLOORS = {"dev-errmsg.jsonl": 0.835, "dev-xref.jsonl": 0.585, "dev-symptom.jsonl": 0.81}
+FLOORS = {"dev-errmsg.jsonl": 0.835, "dev-xref.jsonl": 0.595, "dev-symptom.jsonl": 0.81}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
@@ -101,8 +101,8 @@ def test_dev_relevance_does_not_drop(archive_kb, name):
     if name == "dev-errmsg.jsonl":
         judgments = judgments[::3]  # a fixed third keeps the run short
 
-    def rank(q, k):
-        return [h.id for h in archive_kb.search(q, limit=k)]
+    def rank(q, k, exclude):
+        return [h.id for h in archive_kb.search(q, limit=k, exclude=exclude)]
 
     scores = evaluate(rank, judgments, name)
     assert scores.mrr >= FLOORS[name], scores.to_dict()

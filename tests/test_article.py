@@ -247,3 +247,22 @@ def test_reference_runs_on_a_real_article(q280515):
     runs = [run for s in q280515.sections for run in reference_runs(s.text)]
     # Nothing is lost: the runs hold every word of the sections.
     assert sorted(" ".join(t for t, _ in runs).split()) == sorted(" ".join(s.text for s in q280515.sections).split())
+
+
+@pytest.mark.parametrize(
+    "body, topics",
+    [
+        (LEAD_IN + "\n\n" + CITE_LIST, {"Q246283": "how to configure deleted item retention"}),
+        # A topic that wraps, ending in "view": the comma ends it, not the word.
+        ("For more information about how to\nview the dumpster, see the following article in the Microsoft\n"
+         "Knowledge Base:\n\n   Q178630 XADM: How to Recover Items",
+         {"Q178630": "how to view the dumpster"}),
+        # No topic named, or no article number after the lead-in.
+        ("For additional information, click the following article number to view the article in the\n"
+         "Microsoft Knowledge Base:\n\n   Q288239 SMS: How to Obtain the Latest Service Pack", {"Q288239": ""}),
+        ("For more information about ODBC, see the ODBC documentation. See also Q123456.", {"Q123456": ""}),
+    ],
+)
+def test_citation_topics(body, topics):
+    a = parse_article(f"DOCUMENT:Q100002  01-JAN-2000  [x]\nTITLE   :t\n\nMORE INFORMATION\n================\n\n{body}\n")
+    assert {c.id: c.topic for c in a.citations} == topics

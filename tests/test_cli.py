@@ -60,6 +60,14 @@ def test_search_explain(runner, seed_index):
     assert "redirector" in r.output and "bm25" in r.output and "in symptoms,cause" in r.output
 
 
+def test_search_explain_names_citation_topics(runner, tmp_path):
+    from .test_search import _citing_pair
+
+    r = run(runner, "configure", "--explain", "--limit", "1", "--index", str(_citing_pair(tmp_path)))
+    assert "Q100001" in r.output.splitlines()[0]
+    assert "configur" in r.output and "topic of 1 citing article" in r.output
+
+
 def test_env_var_picks_index(runner, seed_index):
     r = run(runner, "redirector", "--json", env={"KBSEARCH_INDEX": str(seed_index)})
     assert json.loads(r.output)["hits"][0]["id"] == "Q168845"
@@ -164,7 +172,8 @@ def test_show_json(runner, seed_index):
     assert data["id"] == "Q280515"
     assert data["date"] == "2002-08-06"
     assert data["citations"] == [
-        {"id": "Q288239", "title": "SMS: How to Obtain the Latest Systems Management Server 2.0 Service Pack"}
+        {"id": "Q288239", "title": "SMS: How to Obtain the Latest Systems Management Server 2.0 Service Pack",
+         "topic": ""}
     ]
     assert [s["heading"] for s in data["sections"]] == ["SYMPTOMS", "CAUSE", "RESOLUTION", "STATUS"]
 

@@ -24,7 +24,7 @@ def test_score_ranking(ranking, relevant, exclude, expected):
 def test_evaluate_means_and_errors():
     js = [Judgment("a", {"Q1"}), Judgment("b", {"Q2"}), Judgment("bad", {"Q3"})]
 
-    def rank(q, k):
+    def rank(q, k, exclude):
         if q == "bad":
             raise KBSearchError("nope")
         return ["Q1", "Q2"]
@@ -55,3 +55,16 @@ def test_eval_on_seed_index(seed_kb, tmp_path):
     )
     s = seed_kb.evaluate(p)
     assert (s.queries, s.mrr, s.hit, s.ndcg) == (2, 1.0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("exclude, mrr", [([], 1.0), (["Q100002"], 0.0)])
+def test_eval_treats_excluded_articles_as_not_indexed(tmp_path, exclude, mrr):
+    from kbsearch import KnowledgeBase
+
+    from .test_search import _citing_pair
+
+    p = tmp_path / "j.jsonl"
+    # Only Q100002's lead-in ("how to configure deleted item retention") ties "configure" to Q100001.
+    p.write_text(json.dumps({"query": "configure", "relevant": ["Q100001"], "exclude": exclude}) + "\n")
+    with KnowledgeBase.open(_citing_pair(tmp_path)) as kb:
+        assert kb.evaluate(p).mrr == mrr

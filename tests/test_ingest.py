@@ -207,3 +207,10 @@ def test_reference_paragraphs_are_weighted_down_and_spaced():
     # The same section's own prose keeps its weight and adjacent positions.
     own = [toks for w, toks in doc["body"] if w == 1.0 and any(t == "obtain" for _, t in toks) and toks[-1][1] == "2.0"]
     assert own and any(b[0] - a[0] == 1 for a, b in zip(own[0], own[0][1:]))
+
+
+def test_citation_topics_become_anchor_terms():
+    art = parse_file(str(DATA / "Q280515.TXT"))
+    art.citations[0].topic = "obtaining service packs"
+    doc = article_document(art, "/x/Q280515.TXT", "1:2")
+    assert doc["anchor"].split() == ["obtain@q288239", "pack@q288239", "servic@q288239"]

@@ -171,16 +171,10 @@ def _kb_article(number: int, title: str, sections: dict[str, str]) -> str:
     return f"DOCUMENT:Q{number}  01-JAN-2000  [exchange]\nTITLE   :{title}\nPRODUCT :Exchange\n\n{body}"
 
 
-@pytest.mark.parametrize("reference_weight, stride, first", [
-    (None, None, "Q100001"),   # as shipped: the article pointed to comes first
-    (1.0, 1, "Q100002"),       # lead-ins counted like prose: the one pointing to it wins
-])
-def test_citing_lead_ins_do_not_outrank_the_cited_article(tmp_path, monkeypatch, reference_weight, stride, first):
-    from kbsearch import KnowledgeBase, ingest
+def _citing_pair(tmp_path):
+    """Q100001, and Q100002 which sends the reader to it for "how to configure deleted item retention"."""
+    from kbsearch import ingest
 
-    if reference_weight is not None:
-        monkeypatch.setattr(ingest, "REFERENCE_WEIGHT", reference_weight)
-        monkeypatch.setattr(ingest, "REFERENCE_STRIDE", stride)
     src = tmp_path / "src"
     src.mkdir()
     (src / "Q100001.TXT").write_text(_kb_article(100001, "XADM: Set Deleted Mail Message Retention Time", {
@@ -196,5 +190,77 @@ def test_citing_lead_ins_do_not_outrank_the_cited_article(tmp_path, monkeypatch,
     for n, title in ((100003, "XADM: Mailbox Quota Warnings Sent Twice"), (100004, "XCLN: Outlook Cannot Open Folder")):
         (src / f"Q{n}.TXT").write_text(_kb_article(n, title, {"SYMPTOMS": title + " on the information store."}))
     ingest.index_paths(str(tmp_path / "ix"), [str(src)], procs=1)
-    with KnowledgeBase.open(tmp_path / "ix") as kb:
+    return tmp_path / "ix"
+
+
+@pytest.mark.parametrize("reference_weight, stride, first", [
+    (None, None, "Q100001"),   # as shipped: the article pointed to comes first
+    (1.0, 1, "Q100002"),       # lead-ins counted like prose: the one pointing to it wins
+])
+def test_citing_lead_ins_do_not_outrank_the_cited_article(tmp_path, monkeypatch, reference_weight, stride, first):
+    from kbsearch import KnowledgeBase, ingest
+
+    monkeypatch.setattr(search, "ANCHOR_WEIGHT", 0.0)  # this test is about the citing article's own weight
+    if reference_weight is not None:
+        monkeypatch.setattr(ingest, "REFERENCE_WEIGHT", reference_weight)
+        monkeypatch.setattr(ingest, "REFERENCE_STRIDE", stride)
+    with KnowledgeBase.open(_citing_pair(tmp_path)) as kb:
         assert top(kb, "configure deleted item retention")[0] == first
+
+
+def test_topic_a_citing_article_gives_counts_for_the_cited_one(tmp_path):
+    from kbsearch import KnowledgeBase
+
+    with KnowledgeBase.open(_citing_pair(tmp_path)) as kb:
+        # "configure" is only in Q100002's lead-in, which names it as Q100001's topic.
+        with_topic = {h.id: h for h in kb.search("configure", explain=True)}
+        assert set(with_topic) == {"Q100001", "Q100002"}
+        assert with_topic["Q100001"].explanation["terms"][0]["cited_as"] == 1
+        assert with_topic["Q100002"].explanation["terms"][0]["cited_as"] == 0
+        # Treating Q100002 as not indexed takes its topic (and its citation) with it.
+        assert top(kb, "configure", exclude=["Q100002"]) == []
+        h = kb.search("deleted retention", explain=True, exclude=["Q100002"])[0]
+        assert h.id == "Q100001" and h.explanation["factors"]["cited_by"] == 0
+        assert kb.search("deleted retention", explain=True)[0].explanation["factors"]["cited_by"] == 1
+
+
+def test_reindexed_citing_article_counts_once(tmp_path):
+    from kbsearch import KnowledgeBase, ingest
+
+    ix = _citing_pair(tmp_path)
+    f = tmp_path / "src" / "Q100002.TXT"
+    f.write_text(f.read_text().replace("emptied", "cleared"))
+    ingest.index_paths(str(ix), [str(tmp_path / "src")], procs=1)
+    with KnowledgeBase.open(ix) as kb:
+        h = {h.id: h for h in kb.search("configure", explain=True)}["Q100001"]
+        assert h.explanation["terms"][0]["cited_as"] == 1  # not the deleted old copy as well
+
+
+def test_index_made_before_topics_still_works(tmp_path, monkeypatch):
+    from kbsearch import KnowledgeBase, engine, ingest
+
+    new_schema = engine.make_schema
+
+    def old_schema():
+        s = new_schema()
+        s.remove("anchor")
+        return s
+
+    monkeypatch.setattr(engine, "make_schema", old_schema)
+    ix = _citing_pair(tmp_path)
+    monkeypatch.setattr(engine, "make_schema", new_schema)
+    f = tmp_path / "src" / "Q100002.TXT"
+    f.write_text(f.read_text().replace("emptied", "cleared"))
+    ingest.index_paths(str(ix), [str(tmp_path / "src")], procs=1)  # no error for the missing field
+    with KnowledgeBase.open(ix) as kb:
+        assert top(kb, "deleted item retention")[0] == "Q100001"
+        assert top(kb, "configure") == ["Q100002"]  # no topics in this index
+
+
+def test_exclude_in_syntax_queries(tmp_path):
+    from kbsearch import KnowledgeBase
+
+    with KnowledgeBase.open(_citing_pair(tmp_path)) as kb:
+        res = kb.results("title:xadm", exclude=["Q100002", "Q100004"])
+        assert sorted(h.id for h in res.hits) == ["Q100001", "Q100003"]
+        assert res.total == 2  # Q100004 (XCLN) never matched, so only one is taken off
