@@ -224,16 +224,22 @@ def test_topic_a_citing_article_gives_counts_for_the_cited_one(tmp_path):
         assert kb.search("deleted retention", explain=True)[0].explanation["factors"]["cited_by"] == 1
 
 
-def test_reindexed_citing_article_counts_once(tmp_path):
+@pytest.mark.parametrize("changed, old, new", [
+    ("Q100002.TXT", "emptied", "cleared"),   # the citing article: its old copy must not count too
+    ("Q100001.TXT", "private", "mailbox"),   # the cited one: the topic goes to its new copy
+])
+def test_reindexed_articles_keep_topics_right(tmp_path, changed, old, new):
     from kbsearch import KnowledgeBase, ingest
 
     ix = _citing_pair(tmp_path)
-    f = tmp_path / "src" / "Q100002.TXT"
-    f.write_text(f.read_text().replace("emptied", "cleared"))
+    f = tmp_path / "src" / changed
+    f.write_text(f.read_text().replace(old, new))
     ingest.index_paths(str(ix), [str(tmp_path / "src")], procs=1)
     with KnowledgeBase.open(ix) as kb:
+        assert kb.engine.live_mask() is not None  # the old copy is still in the segments, deleted
         h = {h.id: h for h in kb.search("configure", explain=True)}["Q100001"]
-        assert h.explanation["terms"][0]["cited_as"] == 1  # not the deleted old copy as well
+        assert h.explanation["terms"][0]["cited_as"] == 1
+        assert kb.search("configure")[0].id == "Q100001"
 
 
 def test_index_made_before_topics_still_works(tmp_path, monkeypatch):
