@@ -511,6 +511,8 @@ def _find_citations(art: Article) -> list[Citation]:
 
 def _add_topics(art: Article) -> None:
     """Fill in each citation's topic from the lead-in that sends the reader to it."""
+    if not art.citations:
+        return
     by_id = {c.id: c for c in art.citations}
     for sec in art.sections:
         for text, ref in reference_runs(sec.text):

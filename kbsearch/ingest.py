@@ -413,11 +413,6 @@ def _run(ix, writer, index_dir, roots, rebuild, procs, progress) -> IndexReport:
     return report
 
 
-def _flat(done: list[list[_Done]]) -> Iterable[_Done]:
-    for results in done:
-        yield from results
-
-
 def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress | None):
     """Split ``todo`` over worker processes; returns (segments, per-segment results)."""
     total = len(todo)

@@ -267,6 +267,6 @@ def test_exclude_in_syntax_queries(tmp_path):
     from kbsearch import KnowledgeBase
 
     with KnowledgeBase.open(_citing_pair(tmp_path)) as kb:
-        res = kb.results("title:xadm", exclude=["Q100002", "Q100004"])
+        res = kb.results("title:xadm", exclude=["Q100002", "Q100004", "not-an-id", "Q999999"])
         assert sorted(h.id for h in res.hits) == ["Q100001", "Q100003"]
         assert res.total == 2  # Q100004 (XCLN) never matched, so only one is taken off
