@@ -99,6 +99,8 @@ def search(query, limit, product, version, keyword, explain, as_json, index_dir)
         if h.explanation is not None:
             for e in h.explanation["terms"]:
                 where = ",".join(e["sections"]) or ("no section" if e["cited_as"] else "other sections")
+                if e.get("matched_as"):
+                    where += f"; as {', '.join(e['matched_as'])}"
                 if e["cited_as"]:
                     where += f"; topic of {e['cited_as']} citing article{'s' if e['cited_as'] > 1 else ''}"
                 click.echo(f"      {e['term']:<20} weight {e['weight']:>6}  df {e['df']:>6}  bm25 {e['score']:>7}  in {where}")

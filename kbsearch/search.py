@@ -21,6 +21,7 @@ from .analysis import analyze, analyze_spans
 from .article import Article, normalize_id, parse_article
 from .errors import KBSearchError
 from .snippets import make_snippet
+from .thesaurus import QueryTerm, expand
 
 # How much matching more of the query's words lifts a document, beyond what
 # the BM25 sum gives (Whoosh's "coordination" scale on the OR of terms). Mild:
@@ -39,6 +40,9 @@ CITED_BOOST = 0.05
 # query word counts as this many occurrences of it in the cited article, as
 # much as a word of its title.
 ANCHOR_WEIGHT = 4.0
+# Query words also match the KB's words for them ("nt4" -> "NT 4.0", "can't"
+# -> "cannot", "freezes" -> "hangs"): see :mod:`kbsearch.thesaurus`.
+USE_THESAURUS = True
 MAX_QUERY_CHARS = 2000
 
 _FIELDS = "|".join(engine.TEXT_FIELDS + engine.KEYWORD_FIELDS)
@@ -137,12 +141,14 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
             cands = [c for c in cands if c.docnum not in gone]
             total -= sum(1 for d in gone if eng.doc_matches(d, q))
     else:
-        spans = list(analyze_spans(query))
-        terms = list(dict.fromkeys(t for _, t, _, _ in spans))
+        spans = query_terms(query)
+        terms = list(dict.fromkeys(q.term for q in spans))
         if not terms and pinned is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")
         cands, total = rank_free_text(eng, spans, limit + (1 if pinned is not None else 0),
                                       None if flt is None else eng.filter_mask(flt), excluded)
+        # Highlight what matched, the KB's words for the query's included.
+        terms += [a for q in spans for a, _ in q.alternatives if a not in terms]
 
     if pinned is not None and pinned not in excluded:
         cands = [c for c in cands if c.docnum != pinned]
@@ -155,8 +161,19 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     for c in cands:
         if not c.fields:
             c.fields = eng.stored(c.docnum)
-    hits = [_hit(eng, c, term_set, terms, spans if explain else None, explain, excluded) for c in cands]
+    words = spans if spans is not None else [QueryTerm(i, t, 0, 0) for i, t in enumerate(terms)]
+    cache: dict = {}
+    hits = [_hit(eng, c, term_set, words, spans is not None, explain, excluded, cache) for c in cands]
     return Results(query=text, total=total, hits=hits, exact=exact)
+
+
+def query_terms(text: str) -> list[QueryTerm]:
+    """The analysed words of a free-text query, each with the KB's words
+    that also count as it (unless :data:`USE_THESAURUS` is off)."""
+    spans = list(analyze_spans(text))
+    if USE_THESAURUS:
+        return expand(spans)
+    return [QueryTerm(*s) for s in spans]
 
 
 # BM25 parameters for the body composite.
@@ -167,55 +184,137 @@ RERANK_DEPTH = 100
 
 
 @dataclass
+class _Evidence:
+    """One query word over the whole index: its postings and its
+    alternatives', combined into one body weight a document (a synonym
+    counts as the word, times its weight; the topics citing articles give
+    count too), and how many documents have any of them."""
+
+    term: str
+    postings: list[tuple[str, engine.Postings, float]]
+    ids: np.ndarray
+    weights: np.ndarray
+    df: int
+    idf: float
+    anchored: dict[int, float]
+
+    def weight_of(self, docnum: int) -> float:
+        i = int(np.searchsorted(self.ids, docnum))
+        return float(self.weights[i]) if i < len(self.ids) and self.ids[i] == docnum else 0.0
+
+    def positions(self, docnum: int) -> set[int]:
+        out: set[int] = set()
+        for _, p, _ in self.postings:
+            out.update(p.positions(docnum))
+        return out
+
+
+def _evidence(eng: engine.Engine, qt: QueryTerm, excluded: np.ndarray) -> _Evidence | None:
+    """The combined evidence for ``qt``; None when neither it nor any of its
+    alternatives is in the index."""
+    words = [(qt.term, 1.0)] + [a for a in qt.alternatives if a[0] != qt.term]
+    found = [(t, p, w) for t, w in words if (p := eng.postings("body", t)) is not None]
+    if not found:
+        return None
+    if len(found) == 1 and found[0][2] == 1.0:
+        ids, weights = found[0][1].ids, found[0][1].weights
+    else:
+        dense = np.zeros(eng.doc_count_all, dtype=np.float32)
+        for _, p, w in found:
+            dense[p.ids] += w * p.weights
+        ids = np.flatnonzero(dense)
+        weights = dense[ids]
+    df = len(ids)
+    anchored: dict[int, float] = {}
+    for t, w in words:
+        for d, n in _anchor_counts(eng, t, excluded).items():
+            anchored[d] = anchored.get(d, 0.0) + w * n
+    if anchored:
+        dense = np.zeros(eng.doc_count_all, dtype=np.float32)
+        dense[ids] = weights
+        for d, n in anchored.items():
+            dense[d] += ANCHOR_WEIGHT * n
+        ids = np.flatnonzero(dense)
+        weights = dense[ids]
+    return _Evidence(qt.term, found, ids, weights, df, _idf(eng, df), anchored)
+
+
+def _gather(eng: engine.Engine, qterms: list[QueryTerm], excluded: np.ndarray,
+            cache: dict | None = None) -> dict[str, _Evidence]:
+    """``{term: evidence}`` for the distinct query words found in the index
+    (a word typed twice keeps the alternatives of both)."""
+    merged: dict[str, QueryTerm] = {}
+    for q in qterms:
+        cur = merged.setdefault(q.term, QueryTerm(q.position, q.term, q.start, q.end))
+        alts = dict(cur.alternatives)
+        for a, w in q.alternatives:
+            alts[a] = max(alts.get(a, 0.0), w)
+        cur.alternatives = tuple(alts.items())
+    out = {}
+    for t, q in merged.items():
+        key = (t, q.alternatives)
+        ev = cache.get(key) if cache is not None else None
+        if ev is None:
+            ev = _evidence(eng, q, excluded)
+            if cache is not None:
+                cache[key] = ev
+        if ev is not None:
+            out[t] = ev
+    return out
+
+
+@dataclass
 class _Scored:
     """First-pass arrays of one free-text query, kept for re-scoring."""
 
-    plist: dict
+    found: dict[str, _Evidence]
     pairs: list[tuple[str, str, int]]
     matched: np.ndarray
     final: np.ndarray
 
 
-def _first_pass(eng: engine.Engine, spans: list[tuple[int, str, int, int]],
-                excluded: np.ndarray) -> _Scored | None:
+def _first_pass(eng: engine.Engine, qterms: list[QueryTerm], excluded: np.ndarray) -> _Scored | None:
     """BM25 over the ``body`` composite (plus the topics citing articles give
     each document) for every document, with coordination and title factors;
-    None when no query term is in the index."""
-    terms = list(dict.fromkeys(t for _, t, _, _ in spans))
+    None when no query word is in the index."""
+    n_terms = len({q.term for q in qterms})
     n_docs = eng.doc_count_all
     scores = np.zeros(n_docs, dtype=np.float32)
     matched = np.zeros(n_docs, dtype=np.int16)
-    title = np.zeros(n_docs, dtype=np.float32)
     lengths = eng.field_lengths("body")
     norm = K1 * (1 - B + B * lengths / eng.avg_field_length("body"))
-    plist = {}
+    found = _gather(eng, qterms, excluded)
+    if not found:
+        return None
+    title = np.zeros(n_docs, dtype=np.float32)
     idf_sum = 0.0
-    for t in terms:
-        p = eng.postings("body", t)
-        if p is None:
-            continue
-        plist[t] = p
-        idf = _idf(eng, p)
-        idf_sum += idf
-        ids, w = p.ids, p.weights
-        anchored = _anchor_counts(eng, t, excluded)
-        if anchored:
-            dense = np.zeros(n_docs, dtype=np.float32)
-            dense[ids] = w
-            for d, n in anchored.items():
-                dense[d] += ANCHOR_WEIGHT * n
-            ids = np.flatnonzero(dense)
-            w = dense[ids]
-        scores[ids] += idf * w * (K1 + 1) / (w + norm[ids])
+    for ev in found.values():
+        idf_sum += ev.idf
+        ids, w = ev.ids, ev.weights
+        scores[ids] += ev.idf * w * (K1 + 1) / (w + norm[ids])
         matched[ids] += 1
+        _add_title(eng, ev, title)
+    title /= idf_sum
+    final = scores * (1.0 - COORD + COORD * matched / n_terms) * (1.0 + TITLE_BOOST * title ** 2)
+    return _Scored(found, _pairs(qterms, found), matched, final)
+
+
+def _add_title(eng: engine.Engine, ev: _Evidence, title: np.ndarray) -> None:
+    """Add ``ev``'s idf to the title share of documents whose title has the
+    word (times the weight of the alternative that is there)."""
+    if len(ev.postings) == 1 and ev.postings[0][2] == 1.0:
+        tp = eng.postings("title", ev.term)
+        if tp is not None:
+            title[tp.ids] += ev.idf
+        return
+    best: dict[int, float] = {}
+    for t, _, w in ev.postings:
         tp = eng.postings("title", t)
         if tp is not None:
-            title[tp.ids] += idf
-    if not plist:
-        return None
-    title /= idf_sum
-    final = scores * (1.0 - COORD + COORD * matched / len(terms)) * (1.0 + TITLE_BOOST * title ** 2)
-    return _Scored(plist, _pairs(spans, plist), matched, final)
+            for d in tp.ids.tolist():
+                best[d] = max(best.get(d, 0.0), w)
+    if best:
+        title[np.fromiter(best.keys(), dtype=np.int64)] += ev.idf * np.fromiter(best.values(), dtype=np.float32)
 
 
 def _anchor_counts(eng: engine.Engine, term: str, excluded: np.ndarray) -> dict[int, int]:
@@ -242,30 +341,32 @@ def _cited_by(eng: engine.Engine, docnums: list[int], excluded: np.ndarray) -> n
     return np.maximum(counts, 0)
 
 
-def _pairs(spans: list[tuple[int, str, int, int]], plist: dict) -> list[tuple[str, str, int]]:
+def _pairs(qterms: list[QueryTerm], found: dict) -> list[tuple[str, str, int]]:
     """Adjacent query words (both in the index) and the distance between them."""
-    return [(t1, t2, p2 - p1) for (p1, t1, _, _), (p2, t2, _, _) in zip(spans, spans[1:])
-            if t1 != t2 and t1 in plist and t2 in plist]
+    return [(a.term, b.term, b.position - a.position) for a, b in zip(qterms, qterms[1:])
+            if a.term != b.term and a.term in found and b.term in found]
 
 
-def rank_free_text(eng: engine.Engine, spans: list[tuple[int, str, int, int]], k: int,
+def rank_free_text(eng: engine.Engine, qterms: list, k: int,
                    allowed: np.ndarray | None = None,
                    excluded: np.ndarray | None = None) -> tuple[list[engine.Candidate], int]:
-    """Score every document for the OR of the query's terms; returns top ``k`` and the match count.
+    """Score every document for the OR of the query's words; returns top ``k`` and the match count.
 
-    ``spans`` is the analysed query, as :func:`kbsearch.analysis.analyze_spans` gives it.
+    ``qterms`` is the analysed query, as :func:`query_terms` gives it (or
+    plain ``(position, term, start, end)`` spans, without alternatives).
 
     BM25 over the ``body`` composite (section-weighted term frequencies and
     lengths), times a coordination factor (documents matching more distinct
-    query terms rank higher) and a title factor (the title says most of the
+    query words rank higher) and a title factor (the title says most of the
     query); then the best ``RERANK_DEPTH`` are re-scored with phrase evidence
     (adjacent query words found at the same distance in the document) and
     a citation prior (how many articles cite this one). ``excluded``
     documents are left out, and so is their link evidence.
     """
+    qterms = [q if isinstance(q, QueryTerm) else QueryTerm(*q) for q in qterms]
     if excluded is None:
         excluded = np.zeros(0, dtype=np.int64)
-    sc = _first_pass(eng, spans, excluded)
+    sc = _first_pass(eng, qterms, excluded)
     if sc is None:
         return [], 0
     matched, final = sc.matched, sc.final
@@ -290,7 +391,7 @@ def rank_free_text(eng: engine.Engine, spans: list[tuple[int, str, int, int]], k
         if sc.pairs:
             if len(best) == k and s * (1.0 + PHRASE_BOOST) <= best[0]:
                 break  # not even a full phrase match would lift this one (or any after it) into the top k
-            s *= 1.0 + PHRASE_BOOST * _phrase_fraction(sc.plist, sc.pairs, d)
+            s *= 1.0 + PHRASE_BOOST * _phrase_fraction(sc.found, sc.pairs, d)
         out.append(engine.Candidate(d, s))
         if len(best) < k:
             heapq.heappush(best, s)
@@ -300,76 +401,79 @@ def rank_free_text(eng: engine.Engine, spans: list[tuple[int, str, int, int]], k
     return out[:k], total
 
 
-def _phrase_fraction(plist: dict, pairs: list[tuple[str, str, int]], docnum: int) -> float:
-    """Share of adjacent query-word pairs that stand at the same distance in the document."""
+def _phrase_fraction(found: dict[str, _Evidence], pairs: list[tuple[str, str, int]], docnum: int) -> float:
+    """Share of adjacent query-word pairs that stand at the same distance in
+    the document (either word may be one of its alternatives)."""
     hit = 0
     cache: dict[str, set[int]] = {}
     for t1, t2, gap in pairs:
         if t1 not in cache:
-            cache[t1] = set(plist[t1].positions(docnum))
+            cache[t1] = found[t1].positions(docnum)
         if t2 not in cache:
-            cache[t2] = set(plist[t2].positions(docnum))
+            cache[t2] = found[t2].positions(docnum)
         a, b = cache[t1], cache[t2]
         if a and b and any(p + gap in b for p in a):
             hit += 1
     return hit / len(pairs)
 
 
-def _bm25(eng: engine.Engine, p: engine.Postings, weight: float, length: float) -> float:
-    idf = _idf(eng, p)
+def _bm25(eng: engine.Engine, idf: float, weight: float, length: float) -> float:
     norm = K1 * (1 - B + B * length / eng.avg_field_length("body"))
     return float(idf * weight * (K1 + 1) / (weight + norm))
 
 
-def _idf(eng: engine.Engine, p: engine.Postings) -> float:
+def _idf(eng: engine.Engine, df: int) -> float:
     # Posting lists still hold deleted documents until a merge, so the
     # document count that goes with their df is the one including deletions.
-    return float(np.log(1.0 + (max(1, eng.doc_count_all) - p.df + 0.5) / (p.df + 0.5)))
+    return float(np.log(1.0 + (max(1, eng.doc_count_all) - df + 0.5) / (df + 0.5)))
 
 
-def explain(eng: engine.Engine, docnum: int, terms: list[str],
-            spans: list[tuple[int, str, int, int]] | None = None,
-            article: Article | None = None, excluded: np.ndarray | None = None) -> dict:
+def explain(eng: engine.Engine, docnum: int, qterms: list,
+            free_text: bool = True, article: Article | None = None,
+            excluded: np.ndarray | None = None, cache: dict | None = None) -> dict:
     """Why ``docnum`` scored.
 
-    ``terms``: each query term's weight in the body composite, the sections
-    of the article it occurs in, how many citing articles name it in the
-    topic they give this one (``cited_as``), and its BM25 share. ``factors``
-    (free text only, given ``spans``): the multipliers applied on top of the
-    BM25 sum.
+    ``terms``: each query word's weight in the body composite, the sections
+    of the article it occurs in, the KB words that matched for it
+    (``matched_as``, from the thesaurus), how many citing articles name it
+    in the topic they give this one (``cited_as``), and its BM25 share.
+    ``factors`` (free text only): the multipliers applied on top of the BM25
+    sum. ``qterms`` as :func:`query_terms` gives them (or plain terms).
     """
     if excluded is None:
         excluded = np.zeros(0, dtype=np.int64)
+    qterms = [q if isinstance(q, QueryTerm) else QueryTerm(i, q, 0, 0) for i, q in enumerate(qterms)]
     if article is None:
         article = parse_article(engine.unpack_text(eng.stored(docnum)["raw"]))
-    where = _sections_of(article, set(terms))
+    found = _gather(eng, qterms, excluded, cache)
+    where = _sections_of(article, {t for ev in found.values() for t, _, _ in ev.postings})
     rows = []
     length = float(eng.field_lengths("body")[docnum])
-    plist = {}
-    for t in terms:
-        p = eng.postings("body", t)
-        if p is None:
+    for t, ev in found.items():
+        w = ev.weight_of(docnum)
+        if not w:
             continue
-        plist[t] = p
-        i = int(np.searchsorted(p.ids, docnum))
-        w = float(p.weights[i]) if i < len(p.ids) and p.ids[i] == docnum else 0.0
-        cited_as = _anchor_counts(eng, t, excluded).get(docnum, 0)
-        w += ANCHOR_WEIGHT * cited_as
-        if w:
-            rows.append({"term": t, "field": "body", "sections": where.get(t, []), "cited_as": cited_as,
-                         "weight": round(w, 3), "df": p.df, "score": round(_bm25(eng, p, w, length), 4)})
+        present = [a for a, p, _ in ev.postings if p.positions(docnum)]
+        sections = list(dict.fromkeys(s for a in present for s in where.get(a, [])))
+        rows.append({"term": t, "field": "body", "sections": sections,
+                     "matched_as": [a for a in present if a != t],
+                     "cited_as": round(ev.anchored.get(docnum, 0)),
+                     "weight": round(w, 3), "df": ev.df, "score": round(_bm25(eng, ev.idf, w, length), 4)})
     out: dict = {"terms": rows, "factors": {}}
-    if spans is not None and plist:
-        idf_sum = sum(_idf(eng, p) for p in plist.values())
-        title = sum(_idf(eng, p) for t, p in plist.items()
-                    if (tp := eng.postings("title", t)) is not None and tp.positions(docnum)) / idf_sum
-        pairs = _pairs(spans, plist)
-        phrase = _phrase_fraction(plist, pairs, docnum) if pairs else 0.0
+    if free_text and found:
+        idf_sum = sum(ev.idf for ev in found.values())
+        title = np.zeros(eng.doc_count_all, dtype=np.float32)
+        for ev in found.values():
+            _add_title(eng, ev, title)
+        title_share = float(title[docnum]) / idf_sum
+        pairs = _pairs(qterms, found)
+        phrase = _phrase_fraction(found, pairs, docnum) if pairs else 0.0
         cited = int(_cited_by(eng, [docnum], excluded)[0])
+        n_terms = len({q.term for q in qterms})
         out["factors"] = {
-            "matched": f"{len(rows)}/{len(terms)}",
-            "coordination": round(1.0 - COORD + COORD * len(rows) / len(terms), 3),
-            "title": round(1.0 + TITLE_BOOST * title ** 2, 3),
+            "matched": f"{len(rows)}/{n_terms}",
+            "coordination": round(1.0 - COORD + COORD * len(rows) / n_terms, 3),
+            "title": round(1.0 + TITLE_BOOST * title_share ** 2, 3),
             "phrase": round(1.0 + PHRASE_BOOST * phrase, 3),
             "cited_by": cited,
             "citations": round(1.0 + CITED_BOOST * float(np.log1p(cited)), 3),
@@ -413,15 +517,15 @@ def _terms_of(q) -> list[str]:
     return out
 
 
-def _hit(eng: engine.Engine, c: engine.Candidate, terms: set[str], ordered: list[str],
-         spans: list | None, with_explanation: bool, excluded: np.ndarray) -> Hit:
+def _hit(eng: engine.Engine, c: engine.Candidate, terms: set[str], words: list[QueryTerm],
+         free_text: bool, with_explanation: bool, excluded: np.ndarray, cache: dict) -> Hit:
     f = c.fields
     art = parse_article(engine.unpack_text(f["raw"]), citations=False)
     sections = [("title", art.title)] + [(s.name, s.text) for s in art.sections]
     if art.preamble:
         sections.append(("preamble", art.preamble))
     snip = make_snippet(sections, terms)
-    explanation = explain(eng, c.docnum, ordered, spans, art, excluded) if with_explanation else None
+    explanation = explain(eng, c.docnum, words, free_text, art, excluded, cache) if with_explanation else None
     return Hit(
         id=f["id"],
         title=f.get("title", ""),

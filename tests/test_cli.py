@@ -68,6 +68,14 @@ def test_search_explain_names_citation_topics(runner, tmp_path):
     assert "configur" in r.output and "topic of 1 citing article" in r.output
 
 
+def test_search_explain_names_the_kb_words_a_query_word_matched_as(runner, tmp_path):
+    from .test_search import _vocabulary_pair
+
+    r = run(runner, "dhcp", "freezes", "--explain", "--limit", "1", "--index", str(_vocabulary_pair(tmp_path)))
+    assert "Q200001" in r.output.splitlines()[0]
+    assert "freez" in r.output and "in title,symptoms; as hang" in r.output
+
+
 def test_env_var_picks_index(runner, seed_index):
     r = run(runner, "redirector", "--json", env={"KBSEARCH_INDEX": str(seed_index)})
     assert json.loads(r.output)["hits"][0]["id"] == "Q168845"

@@ -270,3 +270,52 @@ def test_exclude_in_syntax_queries(tmp_path):
         res = kb.results("title:xadm", exclude=["Q100002", "Q100004", "not-an-id", "Q999999"])
         assert sorted(h.id for h in res.hits) == ["Q100001", "Q100003"]
         assert res.total == 2  # Q100004 (XCLN) never matched, so only one is taken off
+
+
+def _vocabulary_pair(tmp_path):
+    """Q200001 says what a user means in KB words; Q200002 shares the user's other words."""
+    from kbsearch import ingest
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "Q200001.TXT").write_text(_kb_article(200001, "DHCP Server Service Hangs on Windows NT 4.0", {
+        "SYMPTOMS": "The DHCP Server service hangs when you start DHCP Manager on a computer running\n"
+                    "Windows NT Server 4.0.",
+    }))
+    (src / "Q200002.TXT").write_text(_kb_article(200002, "How to Open DHCP Manager Remotely", {
+        "SUMMARY": "This article describes how to open DHCP Manager on a server from another server,\n"
+                   "to manage the DHCP server from your desk.",
+    }))
+    ingest.index_paths(str(tmp_path / "ix"), [str(src)], procs=1)
+    return tmp_path / "ix"
+
+
+@pytest.mark.parametrize("thesaurus, first", [(True, "Q200001"), (False, "Q200002")])
+def test_query_words_match_the_kb_words_for_them(tmp_path, monkeypatch, thesaurus, first):
+    from kbsearch import KnowledgeBase
+
+    monkeypatch.setattr(search, "USE_THESAURUS", thesaurus)
+    with KnowledgeBase.open(_vocabulary_pair(tmp_path)) as kb:
+        hits = kb.search("dhcp server freezes when i open dhcp manager on nt4", explain=True)
+        assert hits[0].id == first
+        h = {h.id: h for h in hits}["Q200001"]
+        rows = {e["term"]: e for e in h.explanation["terms"]}
+        if thesaurus:
+            # "freezes" counted as the article's "hangs", "nt4" as its "NT 4.0", and the snippet shows them.
+            assert rows["freez"]["matched_as"] == ["hang"] and rows["freez"]["sections"] == ["title", "symptoms"]
+            assert rows["4.0"]["matched_as"] == [] and "nt" in rows
+            marked = {h.snippet[a:b].lower() for a, b in h.spans}
+            assert {"hangs", "4.0"} <= marked
+        else:
+            assert "freez" not in rows and "nt4" not in rows
+
+
+def test_a_jargon_word_counts_less_than_the_word_itself(tmp_path):
+    from kbsearch import KnowledgeBase
+
+    with KnowledgeBase.open(_vocabulary_pair(tmp_path)) as kb:
+        as_typed = kb.search("dhcp server hangs", explain=True)[0]
+        as_jargon = kb.search("dhcp server freezes", explain=True)[0]
+        assert as_typed.id == as_jargon.id == "Q200001"
+        w = {e["term"]: e["weight"] for e in as_typed.explanation["terms"]}["hang"]
+        assert {e["term"]: e["weight"] for e in as_jargon.explanation["terms"]}["freez"] == pytest.approx(w / 2, abs=1e-3)

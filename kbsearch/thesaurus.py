@@ -1,0 +1,165 @@
+"""Query vocabulary: the words users type against the words KB articles use.
+
+A user writes "nt4", "win2k", "can't", "the dos box locks up", "the service
+dies"; the articles say "Windows NT 4.0", "Windows 2000", "cannot", "MS-DOS
+prompt ... hangs", "access violation". :func:`expand` rewrites an analysed
+query so that each query word also matches the KB's words for it, with a
+weight: 1.0 for the same word spelled another way, less for a KB term that
+only usually means what the user meant.
+
+The tables are general knowledge of how KB articles are written, the same
+for every query; they hold analysed (stemmed, lower-case) terms.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .analysis import stem
+
+__all__ = ["QueryTerm", "expand", "JARGON_WEIGHT"]
+
+# Weight of a KB term standing in for a user's word that it usually, but not
+# always, means ("crash" -> "access violation").
+JARGON_WEIGHT = 0.5
+
+# Spellings of one word: each matches the others at full weight.
+_SAME = [
+    ("cant", "cannot"),
+    ("email", "e-mail"),
+    ("login", "logon"),
+    ("cdrom", "cd-rom"),
+    ("reboot", "restart"),
+    ("folder", "directori"),
+    ("garbag", "garbl"),
+    ("app", "program", "applic"),
+    ("pwd", "password"),
+    ("sound", "audio"),
+]
+
+# Contractions a user types where articles mostly write the words out.
+_NEGATIONS = ("doesnt", "dont", "wont", "isnt", "didnt", "arent", "wasnt", "werent",
+              "couldnt", "wouldnt", "shouldnt", "hasnt", "havent", "hadnt")
+
+# User words for a failure, and the terms articles describe it with.
+_JARGON = [
+    (("hang", "hung", "freez", "lockup", "frozen"), ("hang", "hung", "freez", "lockup", "respond")),
+    (("crash", "die", "bomb"), ("crash", "fault", "violat", "av", "gpf")),
+    (("bsod",), ("stop", "trap", "bugcheck")),
+    (("vanish", "gone"), ("disappear",)),
+    (("nic",), ("adapt",)),
+    (("machin",), ("comput",)),
+]
+
+# Two-word user phrases: (first, second) -> alternatives for the word at
+# ``index`` in the phrase.
+_PHRASES = {
+    ("lock", "up"): (0, ("hang", "freez", "lockup", "respond")),
+    ("dos", "box"): (1, ("prompt",)),
+    ("dos", "window"): (1, ("prompt",)),
+    ("dos", "shell"): (1, ("prompt",)),
+    ("dos", "session"): (1, ("prompt",)),
+}
+
+# Compact product-and-version tokens: "nt4" is "Windows NT 4.0".
+_COMPACT = [
+    (re.compile(r"nt(\d)(\d{0,2})"), lambda m: ["nt", _version(m.group(1), m.group(2))]),
+    (re.compile(r"(?:win|w)(2k|2000|95|98|xp|nt|me)"),
+     lambda m: ["window", {"2k": "2000"}.get(m.group(1), m.group(1))]),
+    (re.compile(r"win3(1|11)?"), lambda m: ["window", "3." + (m.group(1) or "1")]),
+    (re.compile(r"ie(\d)(\d?)"), lambda m: ["internet", "explor", _version(m.group(1), m.group(2))]),
+    (re.compile(r"vb(\d)"), lambda m: ["visual", "basic", _version(m.group(1), "")]),
+]
+_VERSION_RE = re.compile(r"\d{1,2}")
+
+
+def _version(major: str, minor: str) -> str:
+    return f"{major}.{minor or '0'}"
+
+
+@dataclass
+class QueryTerm:
+    """One word of an analysed query: ``(position, term, start, end)`` as
+    :func:`kbsearch.analysis.analyze_spans` gives it, plus the other terms
+    that count as it, each with its weight."""
+
+    position: int
+    term: str
+    start: int
+    end: int
+    alternatives: tuple[tuple[str, float], ...] = ()
+
+
+def _tables() -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+
+    def add(word: str, alt: str, weight: float) -> None:
+        if alt != word:
+            cur = out.setdefault(word, {})
+            cur[alt] = max(cur.get(alt, 0.0), weight)
+
+    for group in _SAME:
+        for w in group:
+            for a in group:
+                add(w, a, 1.0)
+    for w in _NEGATIONS:
+        add(w, "not", 1.0)
+    for users, kb in _JARGON:
+        for w in users:
+            for a in kb:
+                add(w, a, JARGON_WEIGHT)
+    return out
+
+
+_ALTERNATIVES = _tables()
+assert all(stem(w) == w for w in _ALTERNATIVES), "thesaurus words must be analysed terms"
+
+
+def expand(spans: list[tuple[int, str, int, int]]) -> list[QueryTerm]:
+    """``spans`` with the KB's words for each query word as its alternatives.
+
+    Compact product tokens become their words ("nt4" -> "nt" "4.0", the
+    original kept as an alternative), so positions after them move on; a
+    bare version number ("nt 4") also matches its ``N.0`` form.
+    """
+    out: list[QueryTerm] = []
+    shift = 0
+    for pos, term, start, end in spans:
+        parts = _split_compact(term)
+        if parts is None:
+            out.append(QueryTerm(pos + shift, term, start, end))
+            continue
+        for i, part in enumerate(parts):
+            out.append(QueryTerm(pos + shift + i, part, start, end, ((term, 1.0),) if i == 0 else ()))
+        shift += len(parts) - 1
+    for i, qt in enumerate(out):
+        alts = dict(qt.alternatives)
+        for a, w in _ALTERNATIVES.get(qt.term, {}).items():
+            alts[a] = max(alts.get(a, 0.0), w)
+        if _VERSION_RE.fullmatch(qt.term):
+            alts[qt.term + ".0"] = 1.0
+        elif qt.term.endswith(".0") and _VERSION_RE.fullmatch(qt.term[:-2]):
+            alts[qt.term[:-2]] = 1.0
+        if i + 1 < len(out) and out[i + 1].position == qt.position + 1:
+            rule = _PHRASES.get((qt.term, out[i + 1].term))
+            if rule is not None:
+                target = out[i + rule[0]]
+                extra = dict(target.alternatives)
+                for a in rule[1]:
+                    extra[a] = max(extra.get(a, 0.0), JARGON_WEIGHT)
+                target.alternatives = tuple(extra.items())
+        merged = dict(qt.alternatives)
+        for a, w in alts.items():
+            merged[a] = max(merged.get(a, 0.0), w)
+        merged.pop(qt.term, None)
+        qt.alternatives = tuple(merged.items())
+    return out
+
+
+def _split_compact(term: str) -> list[str] | None:
+    for pattern, parts in _COMPACT:
+        m = pattern.fullmatch(term)
+        if m:
+            return parts(m)
+    return None

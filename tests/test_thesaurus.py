@@ -1,0 +1,47 @@
+import pytest
+
+from kbsearch.analysis import analyze_spans
+from kbsearch.thesaurus import JARGON_WEIGHT, expand
+
+
+def words(text):
+    return [(q.position, q.term, dict(q.alternatives)) for q in expand(list(analyze_spans(text)))]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Compact product tokens become the words articles use, the original kept
+    # as an alternative; later words move on so phrases still line up.
+    ("nt4 dhcp", [(0, "nt", {"nt4": 1.0}), (1, "4.0", {"4": 1.0}), (2, "dhcp", {})]),
+    ("nt351", [(0, "nt", {"nt351": 1.0}), (1, "3.51", {})]),
+    ("win2k server", [(0, "window", {"win2k": 1.0}), (1, "2000", {}), (2, "server", {})]),
+    ("w95", [(0, "window", {"w95": 1.0}), (1, "95", {"95.0": 1.0})]),
+    ("ie55", [(0, "internet", {"ie55": 1.0}), (1, "explor", {}), (2, "5.5", {})]),
+    ("vb6", [(0, "visual", {"vb6": 1.0}), (1, "basic", {}), (2, "6.0", {"6": 1.0})]),
+    # A bare version number also matches its N.0 form, and the other way round.
+    ("nt 4", [(0, "nt", {}), (1, "4", {"4.0": 1.0})]),
+    ("nt 4.0", [(0, "nt", {}), (1, "4.0", {"4": 1.0})]),
+    # Other spellings of one word: full weight, both ways.
+    ("can't", [(0, "cant", {"cannot": 1.0})]),
+    ("cannot", [(0, "cannot", {"cant": 1.0})]),
+    ("doesn't print", [(0, "doesnt", {"not": 1.0}), (1, "print", {})]),
+    ("e-mail", [(0, "e-mail", {"email": 1.0})]),
+    # User words for a failure: the KB's terms, at less than full weight.
+    ("freezes", [(0, "freez", {a: JARGON_WEIGHT for a in ("hang", "hung", "lockup", "respond")})]),
+    # Two-word phrases only as phrases: "box" is a prompt only after "dos".
+    ("dos box", [(0, "dos", {}), (1, "box", {"prompt": JARGON_WEIGHT})]),
+    ("dialog box", [(0, "dialog", {}), (1, "box", {})]),
+    ("locks up", [(0, "lock", {a: JARGON_WEIGHT for a in ("hang", "freez", "lockup", "respond")}), (1, "up", {})]),
+    ("locks the file", [(0, "lock", {}), (2, "file", {})]),
+    # Technical tokens are left alone.
+    ("0x0000000a c0000005 perfctrs.dll", [(0, "0x0000000a", {}), (1, "c0000005", {}), (2, "perfctrs.dll", {})]),
+    ("win31", [(0, "window", {"win31": 1.0}), (1, "3.1", {})]),
+    ("win32 error 32", [(0, "win32", {}), (1, "error", {}), (2, "32", {"32.0": 1.0})]),
+])
+def test_expand(text, expected):
+    assert words(text) == expected
+
+
+def test_expand_keeps_character_offsets_of_what_was_typed():
+    text = "dhcp on nt4"
+    got = expand(list(analyze_spans(text)))
+    assert [(text[q.start:q.end], q.term) for q in got] == [("dhcp", "dhcp"), ("nt4", "nt"), ("nt4", "4.0")]
