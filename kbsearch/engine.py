@@ -48,8 +48,11 @@ from .errors import KBSearchError
 
 INDEX_NAME = "kb"
 # ``anchor`` terms are ``<term>@<cited id>``: a query term finds the articles
-# whose citers describe them with it, and which citer said so.
+# whose citers describe them with it, and which citer said so. Two words
+# next to each other in a topic are also indexed as ``<term>><term>@<id>``,
+# the topic's phrase evidence.
 ANCHOR_SEP = "@"
+ANCHOR_PAIR = ">"
 
 # Fields a query may name in syntax (``title:foo``); the first is the default.
 TEXT_FIELDS = ("body", "title", "symptoms", "product")
@@ -730,8 +733,10 @@ class Engine:
     def anchors(self, term: str) -> list[tuple[int, np.ndarray]]:
         """``[(cited docnum, citing docnums)]``: the articles whose citing
         articles name ``term`` in the topic they give them ("For more
-        information about <topic>, click ..."). Empty for an index made
-        before topics were indexed."""
+        information about <topic>, click ..."). ``term`` may be two words
+        that stand next to each other in a topic, joined by
+        :data:`ANCHOR_PAIR`. Empty for an index made before topics were
+        indexed."""
         got = self._anchors.get(term)
         if got is not None:
             return got

@@ -138,6 +138,24 @@ def _weight(name: str) -> float:
     return SECTION_WEIGHTS.get(name, DEFAULT_WEIGHT)
 
 
+def anchor_terms(art: Article) -> list[str]:
+    """The ``anchor`` terms of an article: each word of the topic it gives an
+    article it cites, as ``<word>@<cited id>``, and each two words next to
+    each other in that topic as ``<word>><word>@<cited id>`` (the topic's
+    phrase evidence, for the words as a query analyses them)."""
+    out: set[str] = set()
+    sep, pair = engine.ANCHOR_SEP, engine.ANCHOR_PAIR
+    for c in art.citations:
+        if not c.topic:
+            continue
+        cid = c.id.lower()
+        out.update(f"{t}{sep}{cid}" for _, t in analyze_list(c.topic))
+        for topic in c.topic.split("; "):
+            words = [t for _, t in analyze_list(topic, split_compounds=False)]
+            out.update(f"{a}{pair}{b}{sep}{cid}" for a, b in zip(words, words[1:]) if a != b)
+    return sorted(out)
+
+
 def article_document(art: Article, source: str, stamp: str) -> dict:
     """The engine document for one article: pre-analysed fields plus stored values."""
     pos = 0
@@ -209,8 +227,7 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
         "issue": art.issue_type.lower(),
         "date": date,
         "cites": " ".join(c.id.lower() for c in art.citations),
-        "anchor": " ".join(sorted({f"{t}{engine.ANCHOR_SEP}{c.id.lower()}"
-                                   for c in art.citations if c.topic for _, t in analyze_list(c.topic)})),
+        "anchor": " ".join(anchor_terms(art)),
         "source": source,
         "stamp": stamp,
         "prodname": art.product or "(none)",

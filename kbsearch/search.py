@@ -271,6 +271,7 @@ class _Scored:
     pairs: list[tuple[str, str, int]]
     matched: np.ndarray
     final: np.ndarray
+    linked: list[set[int]]
 
 
 def _first_pass(eng: engine.Engine, qterms: list[QueryTerm], excluded: np.ndarray) -> _Scored | None:
@@ -296,7 +297,8 @@ def _first_pass(eng: engine.Engine, qterms: list[QueryTerm], excluded: np.ndarra
         _add_title(eng, ev, title)
     title /= idf_sum
     final = scores * (1.0 - COORD + COORD * matched / n_terms) * (1.0 + TITLE_BOOST * title ** 2)
-    return _Scored(found, _pairs(qterms, found), matched, final)
+    pairs = _pairs(qterms, found)
+    return _Scored(found, pairs, matched, final, _topic_pairs(eng, pairs, excluded))
 
 
 def _add_title(eng: engine.Engine, ev: _Evidence, title: np.ndarray) -> None:
@@ -326,6 +328,15 @@ def _anchor_counts(eng: engine.Engine, term: str, excluded: np.ndarray) -> dict[
         if n:
             out[target] = n
     return out
+
+
+def _topic_pairs(eng: engine.Engine, pairs: list[tuple[str, str, int]],
+                 excluded: np.ndarray) -> list[set[int]]:
+    """For each pair of adjacent query words, the documents that a (not
+    excluded) citing article gives a topic with the two words side by side."""
+    if not ANCHOR_WEIGHT:
+        return [set() for _ in pairs]
+    return [set(_anchor_counts(eng, f"{a}{engine.ANCHOR_PAIR}{b}", excluded)) for a, b, _ in pairs]
 
 
 def _cited_by(eng: engine.Engine, docnums: list[int], excluded: np.ndarray) -> np.ndarray:
@@ -391,7 +402,7 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
         if sc.pairs:
             if len(best) == k and s * (1.0 + PHRASE_BOOST) <= best[0]:
                 break  # not even a full phrase match would lift this one (or any after it) into the top k
-            s *= 1.0 + PHRASE_BOOST * _phrase_fraction(sc.found, sc.pairs, d)
+            s *= 1.0 + PHRASE_BOOST * _phrase_fraction(sc.found, sc.pairs, d, sc.linked)
         out.append(engine.Candidate(d, s))
         if len(best) < k:
             heapq.heappush(best, s)
@@ -401,12 +412,17 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     return out[:k], total
 
 
-def _phrase_fraction(found: dict[str, _Evidence], pairs: list[tuple[str, str, int]], docnum: int) -> float:
+def _phrase_fraction(found: dict[str, _Evidence], pairs: list[tuple[str, str, int]], docnum: int,
+                     linked: list[set[int]]) -> float:
     """Share of adjacent query-word pairs that stand at the same distance in
-    the document (either word may be one of its alternatives)."""
+    the document (either word may be one of its alternatives), or side by
+    side in a topic a citing article gives it (``linked``)."""
     hit = 0
     cache: dict[str, set[int]] = {}
-    for t1, t2, gap in pairs:
+    for (t1, t2, gap), topics in zip(pairs, linked):
+        if docnum in topics:
+            hit += 1
+            continue
         if t1 not in cache:
             cache[t1] = found[t1].positions(docnum)
         if t2 not in cache:
@@ -467,7 +483,7 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
             _add_title(eng, ev, title)
         title_share = float(title[docnum]) / idf_sum
         pairs = _pairs(qterms, found)
-        phrase = _phrase_fraction(found, pairs, docnum) if pairs else 0.0
+        phrase = _phrase_fraction(found, pairs, docnum, _topic_pairs(eng, pairs, excluded)) if pairs else 0.0
         cited = int(_cited_by(eng, [docnum], excluded)[0])
         n_terms = len({q.term for q in qterms})
         out["factors"] = {

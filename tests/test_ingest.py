@@ -213,4 +213,16 @@ def test_citation_topics_become_anchor_terms():
     art = parse_file(str(DATA / "Q280515.TXT"))
     art.citations[0].topic = "obtaining service packs"
     doc = article_document(art, "/x/Q280515.TXT", "1:2")
-    assert doc["anchor"].split() == ["obtain@q288239", "pack@q288239", "servic@q288239"]
+    # Each word, and each two words side by side (the topic's phrase evidence).
+    assert doc["anchor"].split() == ["obtain>servic@q288239", "obtain@q288239", "pack@q288239",
+                                     "servic>pack@q288239", "servic@q288239"]
+
+
+def test_topic_phrases_pair_words_as_a_query_analyses_them():
+    art = parse_file(str(DATA / "Q280515.TXT"))
+    art.citations[0].topic = "the client.lkp file; how to use it"
+    terms = article_document(art, "/x/Q280515.TXT", "1:2")["anchor"].split()
+    pairs = {t for t in terms if ">" in t}
+    # A joined token pairs whole, as a query keeps it; "; " joins two topics, which do not pair.
+    assert pairs == {"client.lkp>file@q288239", "how>use@q288239"}
+    assert {"client@q288239", "lkp@q288239", "client.lkp@q288239"} <= set(terms)

@@ -224,6 +224,20 @@ def test_topic_a_citing_article_gives_counts_for_the_cited_one(tmp_path):
         assert kb.search("deleted retention", explain=True)[0].explanation["factors"]["cited_by"] == 1
 
 
+def test_words_side_by_side_in_a_topic_are_phrase_evidence(tmp_path):
+    from kbsearch import KnowledgeBase
+
+    def phrase(kb, text, **kw):
+        return {h.id: h for h in kb.search(text, explain=True, **kw)}["Q100001"].explanation["factors"]["phrase"]
+
+    with KnowledgeBase.open(_citing_pair(tmp_path)) as kb:
+        # "configure deleted" is never in Q100001's text, but Q100002 calls it that.
+        assert phrase(kb, "configure deleted") == 1.0 + search.PHRASE_BOOST
+        assert phrase(kb, "configure deleted", exclude=["Q100002"]) == 1.0
+        # Topic words that do not stand side by side give none.
+        assert phrase(kb, "configure retention") == 1.0
+
+
 @pytest.mark.parametrize("changed, old, new", [
     ("Q100002.TXT", "emptied", "cleared"),   # the citing article: its old copy must not count too
     ("Q100001.TXT", "private", "mailbox"),   # the cited one: the topic goes to its new copy
