@@ -518,12 +518,20 @@ def _add_topics(art: Article) -> None:
         for text, ref in reference_runs(sec.text):
             if not ref:
                 continue
-            for m in _TOPIC_RE.finditer(text):
-                cite = _CITE_RE.search(text, m.end())
-                c = by_id.get(f"Q{int(cite.group(1))}") if cite else None
-                if c is not None:
-                    topic = " ".join(m.group(1).split())
-                    c.topic = f"{c.topic}; {topic}" if c.topic and topic not in c.topic else (c.topic or topic)
+            leads = list(_TOPIC_RE.finditer(text))
+            # A lead-in's topic goes to every article listed after it, up to
+            # the next lead-in (one with a topic or one without).
+            for m, nxt in zip(leads, leads[1:] + [None]):
+                topic = " ".join(m.group(1).split())
+                end = nxt.start() if nxt else len(text)
+                first = _CITE_RE.search(text, m.end(), end)
+                if first is None:
+                    continue
+                other = _REFERENCE_RE.search(text, first.end(), end)
+                for cite in _CITE_RE.finditer(text, first.start(), other.start() if other else end):
+                    c = by_id.get(f"Q{int(cite.group(1))}")
+                    if c is not None and topic not in c.topic:
+                        c.topic = f"{c.topic}; {topic}" if c.topic else topic
 
 
 def _mentions_reference(text: str) -> bool:

@@ -261,6 +261,15 @@ def test_reference_runs_on_a_real_article(q280515):
         ("For additional information, click the following article number to view the article in the\n"
          "Microsoft Knowledge Base:\n\n   Q288239 SMS: How to Obtain the Latest Service Pack", {"Q288239": ""}),
         ("For more information about ODBC, see the ODBC documentation. See also Q123456.", {"Q123456": ""}),
+        # Every article listed after a lead-in gets its topic, up to the next lead-in.
+        ("For more information about the dumpster, click the article numbers below to view the articles\n"
+         "in the Microsoft Knowledge Base:\n\n   Q178630 XADM: How to Recover Items\n"
+         "   Q246283 XADM: Deleted Item Retention\n\n"
+         "For additional information, click the article number below to view the article in the\n"
+         "Microsoft Knowledge Base:\n\n   Q288239 SMS: How to Obtain the Latest Service Pack\n\n"
+         "For more information about service packs, see the following article in the Microsoft\n"
+         "Knowledge Base:\n\n   Q152734 How to Obtain the Latest Windows NT 4.0 Service Pack",
+         {"Q178630": "the dumpster", "Q246283": "the dumpster", "Q288239": "", "Q152734": "service packs"}),
     ],
 )
 def test_citation_topics(body, topics):
