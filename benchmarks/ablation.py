@@ -5,7 +5,9 @@
 Scores the index once with the full model, then once with each factor of
 :mod:`kbsearch.search` switched off (its constant set to 0 for that run):
 coordination, the title factor, the citation prior, the topics citing
-articles give an article, and phrase evidence. A last row shows what a
+articles give an article (as words, phrases and title words), topic words
+counting towards the title factor alone, phrase evidence, and the query
+vocabulary (thesaurus). A last row shows what a
 harness that only drops excluded ids from the results would report: the
 excluded source article's own citation and topic phrase then count.
 Index-time choices (section weights, weighted lengths) need a rebuild each and
@@ -30,7 +32,9 @@ VARIANTS = [
     ("without title factor", "TITLE_BOOST"),
     ("without citation prior", "CITED_BOOST"),
     ("without citation topics", "ANCHOR_WEIGHT"),
+    ("without topic words as title words", "TOPIC_AS_TITLE"),
     ("without phrase evidence", "PHRASE_BOOST"),
+    ("without query vocabulary", "USE_THESAURUS"),
 ]
 
 

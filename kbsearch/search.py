@@ -40,6 +40,9 @@ CITED_BOOST = 0.05
 # query word counts as this many occurrences of it in the cited article, as
 # much as a word of its title.
 ANCHOR_WEIGHT = 4.0
+# A word citing articles use for an article in the topic they give it counts
+# this much towards the title factor, as if the title had it.
+TOPIC_AS_TITLE = 1.0
 # Query words also match the KB's words for them ("nt4" -> "NT 4.0", "can't"
 # -> "cannot", "freezes" -> "hangs"): see :mod:`kbsearch.thesaurus`.
 USE_THESAURUS = True
@@ -58,6 +61,8 @@ _SYNTAX_RE = re.compile(
 )
 # AND/OR/NOT are operators when typed in upper case among lower-case words;
 # in an all-capitals message ("FILE NOT FOUND") they are words.
+# An article number inside free text: "Q266712", "KB266712".
+_NAMED_ID_RE = re.compile(r"(?<![\w/.])(?:Q|KB)0*(\d{5,6})(?!\w)", re.IGNORECASE)
 _OPERATOR_RE = re.compile(r"(?:^|\s)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?=\s)")
 _LOWER_RE = re.compile(r"[a-z]")
 
@@ -125,17 +130,21 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     excluded = np.array(sorted(d for d in (eng.docnum_for(i) for i in {normalize_id(x) or x for x in exclude})
                                if d is not None), dtype=np.int64)
 
-    pinned = None
-    aid = normalize_id(query)
-    if aid is not None:
-        pinned = eng.docnum_for(aid)
+    # Articles the query names ("Q168845", or "the hotfix in KB266712") come
+    # first: whoever typed a number wants that article.
+    syntax = uses_syntax(query)
+    whole = normalize_id(query)
+    named = [whole] if whole else [] if syntax else [f"Q{int(m.group(1))}" for m in _NAMED_ID_RE.finditer(query)]
+    pinned = [d for d in dict.fromkeys(eng.docnum_for(i) for i in named)
+              if d is not None and d not in excluded]
+    extra = len(pinned)
 
     spans = None
     exact = True
-    if uses_syntax(query):
+    if syntax:
         q = eng.parse_syntax(query)
         terms = _terms_of(q)
-        cands, total, exact = eng.run(q, limit + (1 if pinned is not None else 0) + len(excluded), filter=flt)
+        cands, total, exact = eng.run(q, limit + extra + len(excluded), filter=flt)
         if excluded.size:
             gone = set(excluded.tolist())
             cands = [c for c in cands if c.docnum not in gone]
@@ -143,19 +152,23 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     else:
         spans = query_terms(query)
         terms = list(dict.fromkeys(q.term for q in spans))
-        if not terms and pinned is None:
+        if not terms and whole is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")
-        cands, total = rank_free_text(eng, spans, limit + (1 if pinned is not None else 0),
+        cands, total = rank_free_text(eng, spans, limit + extra,
                                       None if flt is None else eng.filter_mask(flt), excluded)
         # Highlight what matched, the KB's words for the query's included.
         terms += [a for q in spans for a, _ in q.alternatives if a not in terms]
 
-    if pinned is not None and pinned not in excluded:
-        cands = [c for c in cands if c.docnum != pinned]
-        if flt is None or eng.doc_matches(pinned, flt):
-            best = max((c.score for c in cands), default=0.0)
-            cands.insert(0, engine.Candidate(pinned, best + 1.0))
-            total = max(total, 1)
+    if pinned:
+        ranked = {c.docnum for c in cands}
+        every_match_ranked = len(cands) >= total
+        cands = [c for c in cands if c.docnum not in pinned]
+        shown = [d for d in pinned if flt is None or eng.doc_matches(d, flt)]
+        best = max((c.score for c in cands), default=0.0)
+        cands[:0] = [engine.Candidate(d, best + len(shown) - i) for i, d in enumerate(shown)]
+        if every_match_ranked:
+            total += sum(1 for d in shown if d not in ranked)
+        total = max(total, len(cands))
     cands = cands[:limit]
     term_set = set(terms)
     for c in cands:
@@ -226,7 +239,7 @@ def _evidence(eng: engine.Engine, qt: QueryTerm, excluded: np.ndarray) -> _Evide
         weights = dense[ids]
     df = len(ids)
     anchored: dict[int, float] = {}
-    for t, w in words:
+    for t, w in words if ANCHOR_WEIGHT else ():
         for d, n in _anchor_counts(eng, t, excluded).items():
             anchored[d] = anchored.get(d, 0.0) + w * n
     if anchored:
@@ -303,13 +316,17 @@ def _first_pass(eng: engine.Engine, qterms: list[QueryTerm], excluded: np.ndarra
 
 def _add_title(eng: engine.Engine, ev: _Evidence, title: np.ndarray) -> None:
     """Add ``ev``'s idf to the title share of documents whose title has the
-    word (times the weight of the alternative that is there)."""
-    if len(ev.postings) == 1 and ev.postings[0][2] == 1.0:
+    word (times the weight of the alternative that is there), or whose
+    citing articles name it in the topic they give them: a topic is what
+    another author would title the article."""
+    if len(ev.postings) == 1 and ev.postings[0][2] == 1.0 and not (ev.anchored and TOPIC_AS_TITLE):
         tp = eng.postings("title", ev.term)
         if tp is not None:
             title[tp.ids] += ev.idf
         return
     best: dict[int, float] = {}
+    if TOPIC_AS_TITLE:
+        best = {d: TOPIC_AS_TITLE * min(1.0, n) for d, n in ev.anchored.items()}
     for t, _, w in ev.postings:
         tp = eng.postings("title", t)
         if tp is not None:

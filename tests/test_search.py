@@ -34,6 +34,22 @@ def test_article_number_shows_that_article_first(seed_kb, text):
     assert top(seed_kb, text)[0] == "Q168845"
 
 
+@pytest.mark.parametrize("text, first", [
+    ("inventory fails, see Q168845", ["Q168845"]),          # named in free text: that article first
+    ("kb280515 and Q168845 both", ["Q280515", "Q168845"]),  # in the order named
+    ("redirector Q999999", ["Q168845"]),                    # an unknown number is just a word
+    ("cites:q288239", ["Q280515"]),                         # in query syntax a number is a field value
+])
+def test_article_numbers_named_in_a_query_come_first(seed_kb, text, first):
+    assert top(seed_kb, text)[:len(first)] == first
+
+
+def test_a_named_article_is_not_shown_when_excluded_or_filtered_out(seed_kb):
+    assert "Q168845" not in top(seed_kb, "client.lkp Q168845", exclude=["Q168845"])
+    assert top(seed_kb, "client.lkp Q168845", keyword="kbnetwork") == ["Q168845"]
+    assert top(seed_kb, "client.lkp Q168845", keyword="kbsms200") == ["Q280515"]
+
+
 def test_unknown_article_number_is_no_error(seed_kb):
     assert seed_kb.search("Q999999") == []
 
@@ -217,6 +233,9 @@ def test_topic_a_citing_article_gives_counts_for_the_cited_one(tmp_path):
         assert set(with_topic) == {"Q100001", "Q100002"}
         assert with_topic["Q100001"].explanation["terms"][0]["cited_as"] == 1
         assert with_topic["Q100002"].explanation["terms"][0]["cited_as"] == 0
+        # The topic counts towards the title factor, as if Q100001's title said "configure".
+        assert with_topic["Q100001"].explanation["factors"]["title"] == round(1.0 + search.TITLE_BOOST, 3)
+        assert with_topic["Q100002"].explanation["factors"]["title"] == 1.0
         # Treating Q100002 as not indexed takes its topic (and its citation) with it.
         assert top(kb, "configure", exclude=["Q100002"]) == []
         h = kb.search("deleted retention", explain=True, exclude=["Q100002"])[0]
