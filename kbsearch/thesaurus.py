@@ -38,18 +38,33 @@ _SAME = [
     ("sound", "audio"),
 ]
 
+# Short forms a user types for a word articles write out: full weight, one
+# way ("win" in articles is mostly WIN.INI).
+_SHORT = [
+    ("win", "window"),
+    ("2k", "2000"),
+]
+
 # Contractions a user types where articles mostly write the words out.
 _NEGATIONS = ("doesnt", "dont", "wont", "isnt", "didnt", "arent", "wasnt", "werent",
               "couldnt", "wouldnt", "shouldnt", "hasnt", "havent", "hadnt")
 
 # User words for a failure, and the terms articles describe it with.
 _JARGON = [
-    (("hang", "hung", "freez", "lockup", "frozen"), ("hang", "hung", "freez", "lockup", "respond")),
+    (("hang", "hung", "freez", "lockup", "frozen", "stuck"), ("hang", "hung", "freez", "lockup", "respond")),
     (("crash", "die", "bomb"), ("crash", "fault", "violat", "av", "gpf")),
     (("bsod",), ("stop", "trap", "bugcheck")),
+    (("boot",), ("start", "startup")),
+    (("slow", "sluggish"), ("perform",)),
+    (("drop",), ("disconnect",)),
+    (("wrong",), ("incorrect",)),
     (("vanish", "gone"), ("disappear",)),
+    (("patch",), ("hotfix", "fix")),
     (("nic",), ("adapt",)),
     (("machin",), ("comput",)),
+    (("laptop", "notebook"), ("portabl",)),
+    (("admin",), ("administr",)),
+    (("db",), ("databas",)),
 ]
 
 # Two-word user phrases: (first, second) -> alternatives for the word at
@@ -60,6 +75,11 @@ _PHRASES = {
     ("dos", "window"): (1, ("prompt",)),
     ("dos", "shell"): (1, ("prompt",)),
     ("dos", "session"): (1, ("prompt",)),
+    ("blue", "screen"): (1, ("stop", "trap")),
+    ("hard", "drive"): (1, ("disk",)),
+    ("video", "card"): (1, ("adapt",)),
+    ("graphic", "card"): (1, ("adapt",)),
+    ("network", "card"): (1, ("adapt",)),
 }
 
 # Compact product-and-version tokens: "nt4" is "Windows NT 4.0".
@@ -70,6 +90,7 @@ _COMPACT = [
     (re.compile(r"win3(1|11)?"), lambda m: ["window", "3." + (m.group(1) or "1")]),
     (re.compile(r"ie(\d)(\d?)"), lambda m: ["internet", "explor", _version(m.group(1), m.group(2))]),
     (re.compile(r"vb(\d)"), lambda m: ["visual", "basic", _version(m.group(1), "")]),
+    (re.compile(r"sp(\d{1,2}a?)"), lambda m: ["servic", "pack", m.group(1)]),
 ]
 _VERSION_RE = re.compile(r"\d{1,2}")
 
@@ -103,6 +124,8 @@ def _tables() -> dict[str, dict[str, float]]:
         for w in group:
             for a in group:
                 add(w, a, 1.0)
+    for w, a in _SHORT:
+        add(w, a, 1.0)
     for w in _NEGATIONS:
         add(w, "not", 1.0)
     for users, kb in _JARGON:

@@ -17,6 +17,10 @@ def words(text):
     ("w95", [(0, "window", {"w95": 1.0}), (1, "95", {"95.0": 1.0})]),
     ("ie55", [(0, "internet", {"ie55": 1.0}), (1, "explor", {}), (2, "5.5", {})]),
     ("vb6", [(0, "visual", {"vb6": 1.0}), (1, "basic", {}), (2, "6.0", {"6": 1.0})]),
+    ("sp6a", [(0, "servic", {"sp6a": 1.0}), (1, "pack", {}), (2, "6a", {})]),
+    # Short forms: one way ("win" in articles is mostly WIN.INI).
+    ("win 95", [(0, "win", {"window": 1.0}), (1, "95", {"95.0": 1.0})]),
+    ("windows", [(0, "window", {})]),
     # A bare version number also matches its N.0 form, and the other way round.
     ("nt 4", [(0, "nt", {}), (1, "4", {"4.0": 1.0})]),
     ("nt 4.0", [(0, "nt", {}), (1, "4.0", {"4": 1.0})]),
@@ -32,6 +36,8 @@ def words(text):
     ("dialog box", [(0, "dialog", {}), (1, "box", {})]),
     ("locks up", [(0, "lock", {a: JARGON_WEIGHT for a in ("hang", "freez", "lockup", "respond")}), (1, "up", {})]),
     ("locks the file", [(0, "lock", {}), (2, "file", {})]),
+    ("blue screen", [(0, "blue", {}), (1, "screen", {"stop": JARGON_WEIGHT, "trap": JARGON_WEIGHT})]),
+    ("hard drive", [(0, "hard", {}), (1, "drive", {"disk": JARGON_WEIGHT})]),
     # Technical tokens are left alone.
     ("0x0000000a c0000005 perfctrs.dll", [(0, "0x0000000a", {}), (1, "c0000005", {}), (2, "perfctrs.dll", {})]),
     ("win31", [(0, "window", {"win31": 1.0}), (1, "3.1", {})]),
