@@ -481,13 +481,16 @@ class Postings:
 
     ``ids`` are index-wide document numbers (ascending), ``weights`` the
     posting weights (section-weighted term frequency in ``body``), and
-    ``values`` the encoded positions, decoded on demand by :meth:`positions`.
+    ``blob`` every posting's encoded positions end to end (posting ``i``'s
+    end at ``ends[i]``: one bytes object rather than one per posting, a
+    third of the memory), decoded on demand by :meth:`positions`.
     """
 
     term: str
     ids: np.ndarray
     weights: np.ndarray
-    values: list
+    blob: bytes
+    ends: np.ndarray
     decode: object = None
 
     @property
@@ -497,9 +500,10 @@ class Postings:
     def positions(self, docnum: int) -> list[int]:
         """Positions of the term in document ``docnum`` (empty if absent)."""
         i = int(np.searchsorted(self.ids, docnum))
-        if i >= len(self.ids) or self.ids[i] != docnum or not self.values:
+        if i >= len(self.ids) or self.ids[i] != docnum or not self.blob or self.decode is None:
             return []
-        return self.decode(self.values[i])
+        start = int(self.ends[i - 1]) if i else 0
+        return self.decode(self.blob[start:int(self.ends[i])])
 
 
 _LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
@@ -512,8 +516,8 @@ class Engine:
 
     # Postings kept decoded between queries, least recently used dropped
     # first: common terms ("error", "file") cost tens of ms to read, and
-    # symptom descriptions keep using them. ~60 bytes a posting.
-    POSTINGS_CACHE = 2_000_000
+    # symptom descriptions keep using them. ~25 bytes a posting.
+    POSTINGS_CACHE = 4_000_000
 
     def __init__(self, path: str):
         self.path = path
@@ -593,6 +597,7 @@ class Engine:
             return result
         ids_parts, w_parts, values = [], [], []
         fmt = self.schema[fieldname].format
+        keep = fmt.supports("positions")
         for r, off in self._leaves():
             try:
                 m = r._terms.matcher(fieldname, r._text_to_bytes(fieldname, term), fmt)
@@ -610,22 +615,25 @@ class Engine:
                         w_parts.append(np.full(n, weights, dtype=np.float32))
                     else:
                         w_parts.append(np.asarray(weights, dtype=np.float32))
-                    values.extend(vals if vals else [b""] * n)
+                    if keep:
+                        values.extend(vals if vals else [b""] * n)
                     m._next_block()
             else:  # short lists stored inline in the term dictionary
                 ids, ws = [], []
                 while m.is_active():
                     ids.append(m.id() + off)
                     ws.append(m.weight())
-                    values.append(m.value() if m.supports("positions") else b"")
+                    if keep:
+                        values.append(m.value() or b"")
                     m.next()
                 ids_parts.append(np.asarray(ids, dtype=np.int64))
                 w_parts.append(np.asarray(ws, dtype=np.float32))
         if not ids_parts:
             result = None
         else:
-            result = Postings(term, np.concatenate(ids_parts), np.concatenate(w_parts), values,
-                              fmt.decoder("positions") if fmt.supports("positions") else None)
+            ends = np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=len(values)))
+            result = Postings(term, np.concatenate(ids_parts), np.concatenate(w_parts), b"".join(values), ends,
+                              fmt.decoder("positions") if keep else None)
         size = 1 if result is None else result.df
         while cache and self._cached_postings + size > self.POSTINGS_CACHE:
             old = cache.pop(next(iter(cache)))

@@ -324,16 +324,16 @@ def _add_title(eng: engine.Engine, ev: _Evidence, title: np.ndarray) -> None:
         if tp is not None:
             title[tp.ids] += ev.idf
         return
-    best: dict[int, float] = {}
-    if TOPIC_AS_TITLE:
-        best = {d: TOPIC_AS_TITLE * min(1.0, n) for d, n in ev.anchored.items()}
+    best = np.zeros(len(title), dtype=np.float32)
+    if TOPIC_AS_TITLE and ev.anchored:
+        docs = np.fromiter(ev.anchored.keys(), dtype=np.int64, count=len(ev.anchored))
+        best[docs] = TOPIC_AS_TITLE * np.minimum(1.0, np.fromiter(ev.anchored.values(), dtype=np.float32,
+                                                                    count=len(docs)))
     for t, _, w in ev.postings:
         tp = eng.postings("title", t)
         if tp is not None:
-            for d in tp.ids.tolist():
-                best[d] = max(best.get(d, 0.0), w)
-    if best:
-        title[np.fromiter(best.keys(), dtype=np.int64)] += ev.idf * np.fromiter(best.values(), dtype=np.float32)
+            best[tp.ids] = np.maximum(best[tp.ids], w)
+    title += ev.idf * best
 
 
 def _anchor_counts(eng: engine.Engine, term: str, excluded: np.ndarray) -> dict[int, int]:

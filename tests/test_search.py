@@ -352,3 +352,11 @@ def test_a_jargon_word_counts_less_than_the_word_itself(tmp_path):
         assert as_typed.id == as_jargon.id == "Q200001"
         w = {e["term"]: e["weight"] for e in as_typed.explanation["terms"]}["hang"]
         assert {e["term"]: e["weight"] for e in as_jargon.explanation["terms"]}["freez"] == pytest.approx(w / 2, abs=1e-3)
+
+
+def test_a_quoted_word_matches_only_itself(tmp_path):
+    from kbsearch import KnowledgeBase
+
+    with KnowledgeBase.open(_vocabulary_pair(tmp_path)) as kb:
+        assert top(kb, "freezes") == ["Q200001"]
+        assert top(kb, '"freezes"') == []
