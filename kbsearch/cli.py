@@ -69,16 +69,19 @@ def cli():
 @click.option("--version", "version", help="Only articles for this version (e.g. 4.0 or winnt:4.0).")
 @click.option("--keyword", help="Only articles with this keyword (e.g. kbbug).")
 @click.option("--explain", is_flag=True, help="Show which terms, sections and factors made each score.")
+@click.option("--vocabulary/--no-vocabulary", default=True, show_default=True,
+              help="Let query words also match the KB's words for them (nt4: NT 4.0, freezes: hangs).")
 @json_option
 @index_option
-def search(query, limit, product, version, keyword, explain, as_json, index_dir):
+def search(query, limit, product, version, keyword, explain, vocabulary, as_json, index_dir):
     """Rank articles for QUERY: free text, an article number, or Whoosh syntax."""
     from .errors import KBSearchError
 
     text = " ".join(query)
     kb = _open(index_dir)
     try:
-        res = kb.results(text, limit=limit, product=product, version=version, keyword=keyword, explain=explain)
+        res = kb.results(text, limit=limit, product=product, version=version, keyword=keyword, explain=explain,
+                         vocabulary=vocabulary)
     except KBSearchError as e:
         raise _fail(e)
     finally:

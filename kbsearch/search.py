@@ -115,8 +115,11 @@ def uses_syntax(text: str) -> bool:
 
 def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None = None,
            version: str | None = None, keyword: str | None = None,
-           explain: bool = False, exclude: Iterable[str] = ()) -> Results:
+           explain: bool = False, exclude: Iterable[str] = (), vocabulary: bool = True) -> Results:
     """Rank the index's articles for ``text``; see the module docstring.
+
+    ``vocabulary``: let query words also match the KB's words for them
+    (:mod:`kbsearch.thesaurus`); False matches the words as typed.
 
     ``exclude``: article ids treated as if they were not indexed: left out of
     the results, and their citations and the topics they give other articles
@@ -150,7 +153,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
             cands = [c for c in cands if c.docnum not in gone]
             total -= sum(1 for d in gone if eng.doc_matches(d, q))
     else:
-        spans = query_terms(query)
+        spans = query_terms(query, vocabulary)
         terms = list(dict.fromkeys(q.term for q in spans))
         if not terms and whole is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")
@@ -180,11 +183,12 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     return Results(query=text, total=total, hits=hits, exact=exact)
 
 
-def query_terms(text: str) -> list[QueryTerm]:
+def query_terms(text: str, vocabulary: bool = True) -> list[QueryTerm]:
     """The analysed words of a free-text query, each with the KB's words
-    that also count as it (unless :data:`USE_THESAURUS` is off)."""
+    that also count as it (unless ``vocabulary`` or :data:`USE_THESAURUS`
+    is off)."""
     spans = list(analyze_spans(text))
-    if USE_THESAURUS:
+    if vocabulary and USE_THESAURUS:
         return expand(spans)
     return [QueryTerm(*s) for s in spans]
 

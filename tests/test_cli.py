@@ -76,6 +76,14 @@ def test_search_explain_names_the_kb_words_a_query_word_matched_as(runner, tmp_p
     assert "freez" in r.output and "in title,symptoms; as hang" in r.output
 
 
+@pytest.mark.parametrize("flag, hits", [([], ["Q200001"]), (["--no-vocabulary"], [])])
+def test_search_vocabulary_flag(runner, tmp_path, flag, hits):
+    from .test_search import _vocabulary_pair
+
+    r = run(runner, "freezes", "--json", *flag, "--index", str(_vocabulary_pair(tmp_path)))
+    assert [h["id"] for h in json.loads(r.output)["hits"]] == hits
+
+
 def test_env_var_picks_index(runner, seed_index):
     r = run(runner, "redirector", "--json", env={"KBSEARCH_INDEX": str(seed_index)})
     assert json.loads(r.output)["hits"][0]["id"] == "Q168845"

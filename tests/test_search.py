@@ -354,9 +354,11 @@ def test_a_jargon_word_counts_less_than_the_word_itself(tmp_path):
         assert {e["term"]: e["weight"] for e in as_jargon.explanation["terms"]}["freez"] == pytest.approx(w / 2, abs=1e-3)
 
 
-def test_a_quoted_word_matches_only_itself(tmp_path):
+def test_a_quoted_word_or_vocabulary_off_matches_only_the_words_typed(tmp_path):
     from kbsearch import KnowledgeBase
 
     with KnowledgeBase.open(_vocabulary_pair(tmp_path)) as kb:
         assert top(kb, "freezes") == ["Q200001"]
         assert top(kb, '"freezes"') == []
+        assert top(kb, "freezes", vocabulary=False) == []
+        assert top(kb, "hangs", vocabulary=False) == ["Q200001"]
