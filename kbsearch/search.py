@@ -61,10 +61,10 @@ _SYNTAX_RE = re.compile(
 )
 # AND/OR/NOT are operators when typed in upper case among lower-case words;
 # in an all-capitals message ("FILE NOT FOUND") they are words.
-# An article number inside free text: "Q266712", "KB266712".
-_NAMED_ID_RE = re.compile(r"(?<![\w/.])(?:Q|KB)0*(\d{5,6})(?!\w)", re.IGNORECASE)
 _OPERATOR_RE = re.compile(r"(?:^|\s)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?=\s)")
 _LOWER_RE = re.compile(r"[a-z]")
+# An article number inside free text: "Q266712", "KB266712".
+_NAMED_ID_RE = re.compile(r"(?<![\w/.])(?:Q|KB)0*(\d{5,6})(?!\w)", re.IGNORECASE)
 
 
 @dataclass
@@ -203,9 +203,9 @@ RERANK_DEPTH = 100
 @dataclass
 class _Evidence:
     """One query word over the whole index: its postings and its
-    alternatives', combined into one body weight a document (a synonym
-    counts as the word, times its weight; the topics citing articles give
-    count too), and how many documents have any of them."""
+    alternatives', combined into one body weight per document (an
+    alternative counts as the word, times its weight; the topics citing
+    articles give count too), and how many documents have any of them."""
 
     term: str
     postings: list[tuple[str, engine.Postings, float]]
