@@ -156,27 +156,26 @@ def expand(spans: list[tuple[int, str, int, int]]) -> list[QueryTerm]:
         for i, part in enumerate(parts):
             out.append(QueryTerm(pos + shift + i, part, start, end, ((term, 1.0),) if i == 0 else ()))
         shift += len(parts) - 1
+    alts = [dict(q.alternatives) for q in out]
+
+    def offer(i: int, word: str, weight: float) -> None:
+        if word != out[i].term:
+            alts[i][word] = max(alts[i].get(word, 0.0), weight)
+
     for i, qt in enumerate(out):
-        alts = dict(qt.alternatives)
         for a, w in _ALTERNATIVES.get(qt.term, {}).items():
-            alts[a] = max(alts.get(a, 0.0), w)
+            offer(i, a, w)
         if _VERSION_RE.fullmatch(qt.term):
-            alts[qt.term + ".0"] = 1.0
+            offer(i, qt.term + ".0", 1.0)
         elif qt.term.endswith(".0") and _VERSION_RE.fullmatch(qt.term[:-2]):
-            alts[qt.term[:-2]] = 1.0
+            offer(i, qt.term[:-2], 1.0)
         if i + 1 < len(out) and out[i + 1].position == qt.position + 1:
             rule = _PHRASES.get((qt.term, out[i + 1].term))
             if rule is not None:
-                target = out[i + rule[0]]
-                extra = dict(target.alternatives)
                 for a in rule[1]:
-                    extra[a] = max(extra.get(a, 0.0), JARGON_WEIGHT)
-                target.alternatives = tuple(extra.items())
-        merged = dict(qt.alternatives)
-        for a, w in alts.items():
-            merged[a] = max(merged.get(a, 0.0), w)
-        merged.pop(qt.term, None)
-        qt.alternatives = tuple(merged.items())
+                    offer(i + rule[0], a, JARGON_WEIGHT)
+    for qt, d in zip(out, alts):
+        qt.alternatives = tuple(d.items())
     return out
 
 

@@ -1,14 +1,10 @@
 import json
-import os
-import shutil
 
 import pytest
 from click.testing import CliRunner
 
 from kbsearch import engine
 from kbsearch.cli import cli
-
-from .conftest import DATA
 
 
 @pytest.fixture

@@ -187,26 +187,35 @@ def _kb_article(number: int, title: str, sections: dict[str, str]) -> str:
     return f"DOCUMENT:Q{number}  01-JAN-2000  [exchange]\nTITLE   :{title}\nPRODUCT :Exchange\n\n{body}"
 
 
-def _citing_pair(tmp_path):
-    """Q100001, and Q100002 which sends the reader to it for "how to configure deleted item retention"."""
+def _index_articles(tmp_path, articles: dict[int, tuple[str, dict[str, str]]]):
+    """Index ``{number: (title, sections)}`` at ``tmp_path/ix``, from files in ``tmp_path/src``."""
     from kbsearch import ingest
 
     src = tmp_path / "src"
     src.mkdir()
-    (src / "Q100001.TXT").write_text(_kb_article(100001, "XADM: Set Deleted Mail Message Retention Time", {
-        "SUMMARY": "This article describes how to set the deleted item retention period on the private\n"
-                   "and public information stores.",
-    }))
-    (src / "Q100002.TXT").write_text(_kb_article(100002, "XADM: Dumpster Cleanup Runs Nightly", {
-        "MORE INFORMATION": "The dumpster is emptied by the online maintenance job.\n\n"
-                            "For additional information about how to configure deleted item retention, click\n"
-                            "the article number below to view the article in the Microsoft Knowledge Base:\n\n"
-                            "   Q100001 XADM: Set Deleted Mail Message Retention Time",
-    }))
-    for n, title in ((100003, "XADM: Mailbox Quota Warnings Sent Twice"), (100004, "XCLN: Outlook Cannot Open Folder")):
-        (src / f"Q{n}.TXT").write_text(_kb_article(n, title, {"SYMPTOMS": title + " on the information store."}))
+    for n, (title, sections) in articles.items():
+        (src / f"Q{n}.TXT").write_text(_kb_article(n, title, sections))
     ingest.index_paths(str(tmp_path / "ix"), [str(src)], procs=1)
     return tmp_path / "ix"
+
+
+def _citing_pair(tmp_path):
+    """Q100001, and Q100002 which sends the reader to it for "how to configure deleted item retention"."""
+    return _index_articles(tmp_path, {
+        100001: ("XADM: Set Deleted Mail Message Retention Time", {
+            "SUMMARY": "This article describes how to set the deleted item retention period on the private\n"
+                       "and public information stores.",
+        }),
+        100002: ("XADM: Dumpster Cleanup Runs Nightly", {
+            "MORE INFORMATION": "The dumpster is emptied by the online maintenance job.\n\n"
+                                "For additional information about how to configure deleted item retention, click\n"
+                                "the article number below to view the article in the Microsoft Knowledge Base:\n\n"
+                                "   Q100001 XADM: Set Deleted Mail Message Retention Time",
+        }),
+        **{n: (title, {"SYMPTOMS": title + " on the information store."})
+           for n, title in ((100003, "XADM: Mailbox Quota Warnings Sent Twice"),
+                            (100004, "XCLN: Outlook Cannot Open Folder"))},
+    })
 
 
 @pytest.mark.parametrize("reference_weight, stride, first", [
@@ -307,20 +316,16 @@ def test_exclude_in_syntax_queries(tmp_path):
 
 def _vocabulary_pair(tmp_path):
     """Q200001 says what a user means in KB words; Q200002 shares the user's other words."""
-    from kbsearch import ingest
-
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "Q200001.TXT").write_text(_kb_article(200001, "DHCP Server Service Hangs on Windows NT 4.0", {
-        "SYMPTOMS": "The DHCP Server service hangs when you start DHCP Manager on a computer running\n"
-                    "Windows NT Server 4.0.",
-    }))
-    (src / "Q200002.TXT").write_text(_kb_article(200002, "How to Open DHCP Manager Remotely", {
-        "SUMMARY": "This article describes how to open DHCP Manager on a server from another server,\n"
-                   "to manage the DHCP server from your desk.",
-    }))
-    ingest.index_paths(str(tmp_path / "ix"), [str(src)], procs=1)
-    return tmp_path / "ix"
+    return _index_articles(tmp_path, {
+        200001: ("DHCP Server Service Hangs on Windows NT 4.0", {
+            "SYMPTOMS": "The DHCP Server service hangs when you start DHCP Manager on a computer running\n"
+                        "Windows NT Server 4.0.",
+        }),
+        200002: ("How to Open DHCP Manager Remotely", {
+            "SUMMARY": "This article describes how to open DHCP Manager on a server from another server,\n"
+                       "to manage the DHCP server from your desk.",
+        }),
+    })
 
 
 @pytest.mark.parametrize("thesaurus, first", [(True, "Q200001"), (False, "Q200002")])
