@@ -6,8 +6,9 @@ Scores the index once with the full model, then once with each factor of
 :mod:`kbsearch.search` switched off (its constant set to 0 for that run):
 coordination, the title factor, the citation prior, the topics citing
 articles give an article (as words, phrases and title words), topic words
-counting towards the title factor alone, phrase evidence, and the query
-vocabulary (thesaurus). A last row shows what a
+counting towards the title factor alone, phrase evidence, reading a query
+that an article quotes word for word as a quoted message (no title factor),
+and the query vocabulary (thesaurus). A last row shows what a
 harness that only drops excluded ids from the results would report: the
 excluded source article's own citation and topic phrase then count.
 Index-time choices (section weights, weighted lengths) need a rebuild each and
@@ -34,6 +35,7 @@ VARIANTS = [
     ("without citation topics", "ANCHOR_WEIGHT"),
     ("without topic words as title words", "TOPIC_AS_TITLE"),
     ("without phrase evidence", "PHRASE_BOOST"),
+    ("without quoted-message reading", "QUOTE_MIN_PAIRS"),
     ("without query vocabulary", "USE_THESAURUS"),
 ]
 

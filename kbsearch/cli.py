@@ -107,7 +107,10 @@ def search(query, limit, product, version, keyword, explain, vocabulary, as_json
                 if e["cited_as"]:
                     where += f"; topic of {e['cited_as']} citing article{'s' if e['cited_as'] > 1 else ''}"
                 click.echo(f"      {e['term']:<20} weight {e['weight']:>6}  df {e['df']:>6}  bm25 {e['score']:>7}  in {where}")
-            factors = "  ".join(f"{k} {v}" for k, v in h.explanation["factors"].items())
+            f = dict(h.explanation["factors"])
+            if f.pop("quoted", False):
+                f["title"] = f"{f['title']} (quoted message: ranked on the quote)"
+            factors = "  ".join(f"{k} {v}" for k, v in f.items())
             if factors:
                 click.echo(f"      × {factors}")
 

@@ -33,6 +33,13 @@ PHRASE_BOOST = 1.0
 # Title evidence: the idf-weighted share of the query found in the title,
 # squared, so that only a title that says most of the query lifts an article.
 TITLE_BOOST = 0.3
+# A quoted message: when some article has every adjacent pair of a query of
+# at least this many pairs word for word (a pasted error message, as a rule),
+# the quote is the evidence and the title factor is dropped. A title that
+# repeats the message is no better evidence than a body that quotes it, and
+# the articles whose titles say it are often about a different program that
+# shows the same message. 0 turns this off.
+QUOTE_MIN_PAIRS = 3
 # Citation prior: articles that many others cite are the canonical ones.
 CITED_BOOST = 0.05
 # Topics other articles give an article when they cite it ("For more
@@ -144,6 +151,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
 
     spans = None
     exact = True
+    quoted = False
     if syntax:
         q = eng.parse_syntax(query)
         terms = _terms_of(q)
@@ -157,8 +165,8 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
         terms = list(dict.fromkeys(q.term for q in spans))
         if not terms and whole is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")
-        cands, total = rank_free_text(eng, spans, limit + extra,
-                                      None if flt is None else eng.filter_mask(flt), excluded)
+        cands, total, quoted = rank_free_text(eng, spans, limit + extra,
+                                              None if flt is None else eng.filter_mask(flt), excluded)
         # Highlight what matched, the KB's words for the query's included.
         terms += [a for q in spans for a, _ in q.alternatives if a not in terms]
 
@@ -179,7 +187,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
             c.fields = eng.stored(c.docnum)
     words = spans if spans is not None else [QueryTerm(i, t, 0, 0) for i, t in enumerate(terms)]
     cache: dict = {}
-    hits = [_hit(eng, c, term_set, words, spans is not None, explain, excluded, cache) for c in cands]
+    hits = [_hit(eng, c, term_set, words, spans is not None, explain, excluded, cache, quoted) for c in cands]
     return Results(query=text, total=total, hits=hits, exact=exact)
 
 
@@ -288,6 +296,7 @@ class _Scored:
     pairs: list[tuple[str, str, int]]
     matched: np.ndarray
     final: np.ndarray
+    title_factor: np.ndarray
     linked: list[set[int]]
 
 
@@ -313,9 +322,10 @@ def _first_pass(eng: engine.Engine, qterms: list[QueryTerm], excluded: np.ndarra
         matched[ids] += 1
         _add_title(eng, ev, title)
     title /= idf_sum
-    final = scores * (1.0 - COORD + COORD * matched / n_terms) * (1.0 + TITLE_BOOST * title ** 2)
+    title_factor = 1.0 + TITLE_BOOST * title ** 2
+    final = scores * (1.0 - COORD + COORD * matched / n_terms) * title_factor
     pairs = _pairs(qterms, found)
-    return _Scored(found, pairs, matched, final, _topic_pairs(eng, pairs, excluded))
+    return _Scored(found, pairs, matched, final, title_factor, _topic_pairs(eng, pairs, excluded))
 
 
 def _add_title(eng: engine.Engine, ev: _Evidence, title: np.ndarray) -> None:
@@ -381,8 +391,9 @@ def _pairs(qterms: list[QueryTerm], found: dict) -> list[tuple[str, str, int]]:
 
 def rank_free_text(eng: engine.Engine, qterms: list, k: int,
                    allowed: np.ndarray | None = None,
-                   excluded: np.ndarray | None = None) -> tuple[list[engine.Candidate], int]:
-    """Score every document for the OR of the query's words; returns top ``k`` and the match count.
+                   excluded: np.ndarray | None = None) -> tuple[list[engine.Candidate], int, bool]:
+    """Score every document for the OR of the query's words; returns the top
+    ``k``, the match count, and whether the query was read as a quoted message.
 
     ``qterms`` is the analysed query, as :func:`query_terms` gives it (or
     plain ``(position, term, start, end)`` spans, without alternatives).
@@ -392,15 +403,17 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     query words rank higher) and a title factor (the title says most of the
     query); then the best ``RERANK_DEPTH`` are re-scored with phrase evidence
     (adjacent query words found at the same distance in the document) and
-    a citation prior (how many articles cite this one). ``excluded``
-    documents are left out, and so is their link evidence.
+    a citation prior (how many articles cite this one). When one of them
+    quotes the whole query (see :data:`QUOTE_MIN_PAIRS`), they are re-scored
+    without the title factor. ``excluded`` documents are left out, and so is
+    their link evidence.
     """
     qterms = [q if isinstance(q, QueryTerm) else QueryTerm(*q) for q in qterms]
     if excluded is None:
         excluded = np.zeros(0, dtype=np.int64)
     sc = _first_pass(eng, qterms, excluded)
     if sc is None:
-        return [], 0
+        return [], 0, False
     matched, final = sc.matched, sc.final
     live = eng.live_mask()
     if live is not None:
@@ -410,48 +423,59 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     matched[excluded] = 0
     total = int(np.count_nonzero(matched))
     if total == 0:
-        return [], 0
+        return [], 0, False
     final[matched == 0] = 0.0
     depth = min(max(k, RERANK_DEPTH), total)
     top = np.argpartition(-final, depth - 1)[:depth]
     top = top[final[top] > 0].tolist()
     prior = 1.0 + CITED_BOOST * np.log1p(_cited_by(eng, top, excluded))
-    ranked = sorted(((float(final[d]) * pr, d) for d, pr in zip(top, prior.tolist())), reverse=True)
+    ranked = [(float(final[d]) * pr, d) for d, pr in zip(top, prior.tolist())]
+    out, quoted = _rescore(sc, ranked, k)
+    if quoted:
+        out, _ = _rescore(sc, [(s / float(sc.title_factor[d]), d) for s, d in ranked], k)
+    return out, total, quoted
+
+
+def _rescore(sc: _Scored, ranked: list[tuple[float, int]], k: int) -> tuple[list[engine.Candidate], bool]:
+    """The top ``k`` of ``ranked`` after phrase evidence, and whether a
+    document seen quotes the query (see :data:`QUOTE_MIN_PAIRS`)."""
     out: list[engine.Candidate] = []
     best: list[float] = []  # min-heap of the k best scores so far
-    for s, d in ranked:
+    quoted = False
+    for s, d in sorted(ranked, reverse=True):
         if sc.pairs:
             if len(best) == k and s * (1.0 + PHRASE_BOOST) <= best[0]:
                 break  # not even a full phrase match would lift this one (or any after it) into the top k
-            s *= 1.0 + PHRASE_BOOST * _phrase_fraction(sc.found, sc.pairs, d, sc.linked)
+            in_text, in_topics = _phrase_hits(sc.found, sc.pairs, d, sc.linked)
+            quoted = quoted or (QUOTE_MIN_PAIRS > 0 and in_text == len(sc.pairs) >= QUOTE_MIN_PAIRS)
+            s *= 1.0 + PHRASE_BOOST * (in_text + in_topics) / len(sc.pairs)
         out.append(engine.Candidate(d, s))
         if len(best) < k:
             heapq.heappush(best, s)
         elif s > best[0]:
             heapq.heapreplace(best, s)
     out.sort(key=lambda c: -c.score)
-    return out[:k], total
+    return out[:k], quoted
 
 
-def _phrase_fraction(found: dict[str, _Evidence], pairs: list[tuple[str, str, int]], docnum: int,
-                     linked: list[set[int]]) -> float:
-    """Share of adjacent query-word pairs that stand at the same distance in
-    the document (either word may be one of its alternatives), or side by
-    side in a topic a citing article gives it (``linked``)."""
-    hit = 0
+def _phrase_hits(found: dict[str, _Evidence], pairs: list[tuple[str, str, int]], docnum: int,
+                 linked: list[set[int]]) -> tuple[int, int]:
+    """How many adjacent query-word pairs stand at the same distance in the
+    document (either word may be one of its alternatives), and how many more
+    stand side by side in a topic a citing article gives it (``linked``)."""
+    in_text = in_topics = 0
     cache: dict[str, set[int]] = {}
     for (t1, t2, gap), topics in zip(pairs, linked):
-        if docnum in topics:
-            hit += 1
-            continue
         if t1 not in cache:
             cache[t1] = found[t1].positions(docnum)
         if t2 not in cache:
             cache[t2] = found[t2].positions(docnum)
         a, b = cache[t1], cache[t2]
         if a and b and any(p + gap in b for p in a):
-            hit += 1
-    return hit / len(pairs)
+            in_text += 1
+        elif docnum in topics:
+            in_topics += 1
+    return in_text, in_topics
 
 
 def _bm25(eng: engine.Engine, idf: float, weight: float, length: float) -> float:
@@ -467,7 +491,7 @@ def _idf(eng: engine.Engine, df: int) -> float:
 
 def explain(eng: engine.Engine, docnum: int, qterms: list,
             free_text: bool = True, article: Article | None = None,
-            excluded: np.ndarray | None = None, cache: dict | None = None) -> dict:
+            excluded: np.ndarray | None = None, cache: dict | None = None, quoted: bool = False) -> dict:
     """Why ``docnum`` scored.
 
     ``terms``: each query word's weight in the body composite, the sections
@@ -476,6 +500,8 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
     in the topic they give this one (``cited_as``), and its BM25 share.
     ``factors`` (free text only): the multipliers applied on top of the BM25
     sum. ``qterms`` as :func:`query_terms` gives them (or plain terms).
+    ``quoted``: the query was ranked as a quoted message, without the title
+    factor (the third value :func:`rank_free_text` returns).
     """
     if excluded is None:
         excluded = np.zeros(0, dtype=np.int64)
@@ -504,13 +530,14 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
             _add_title(eng, ev, title)
         title_share = float(title[docnum]) / idf_sum
         pairs = _pairs(qterms, found)
-        phrase = _phrase_fraction(found, pairs, docnum, _topic_pairs(eng, pairs, excluded)) if pairs else 0.0
+        phrase = sum(_phrase_hits(found, pairs, docnum, _topic_pairs(eng, pairs, excluded))) / len(pairs) if pairs else 0.0
         cited = int(_cited_by(eng, [docnum], excluded)[0])
         n_terms = len({q.term for q in qterms})
         out["factors"] = {
             "matched": f"{len(rows)}/{n_terms}",
             "coordination": round(1.0 - COORD + COORD * len(rows) / n_terms, 3),
-            "title": round(1.0 + TITLE_BOOST * title_share ** 2, 3),
+            "title": 1.0 if quoted else round(1.0 + TITLE_BOOST * title_share ** 2, 3),
+            "quoted": quoted,
             "phrase": round(1.0 + PHRASE_BOOST * phrase, 3),
             "cited_by": cited,
             "citations": round(1.0 + CITED_BOOST * float(np.log1p(cited)), 3),
@@ -555,14 +582,14 @@ def _terms_of(q) -> list[str]:
 
 
 def _hit(eng: engine.Engine, c: engine.Candidate, terms: set[str], words: list[QueryTerm],
-         free_text: bool, with_explanation: bool, excluded: np.ndarray, cache: dict) -> Hit:
+         free_text: bool, with_explanation: bool, excluded: np.ndarray, cache: dict, quoted: bool) -> Hit:
     f = c.fields
     art = parse_article(engine.unpack_text(f["raw"]), citations=False)
     sections = [("title", art.title)] + [(s.name, s.text) for s in art.sections]
     if art.preamble:
         sections.append(("preamble", art.preamble))
     snip = make_snippet(sections, terms)
-    explanation = explain(eng, c.docnum, words, free_text, art, excluded, cache) if with_explanation else None
+    explanation = explain(eng, c.docnum, words, free_text, art, excluded, cache, quoted) if with_explanation else None
     return Hit(
         id=f["id"],
         title=f.get("title", ""),

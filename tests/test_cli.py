@@ -72,6 +72,22 @@ def test_search_explain_names_the_kb_words_a_query_word_matched_as(runner, tmp_p
     assert "freez" in r.output and "in title,symptoms; as hang" in r.output
 
 
+@pytest.mark.parametrize("words, quoted", [
+    (["spool", "drive", "is", "not", "ready", "for", "printing"], True),
+    (["drive", "not", "ready"], False),
+])
+def test_search_explain_says_when_a_query_is_read_as_a_quoted_message(runner, tmp_path, words, quoted):
+    from .test_search import _quoting_pair
+
+    ix = str(_quoting_pair(tmp_path))
+    r = run(runner, *words, "--explain", "--index", ix)
+    factor_lines = [ln for ln in r.output.splitlines() if ln.strip().startswith("×")]
+    assert len(factor_lines) == 3
+    assert all(("title 1.0 (quoted message" in ln) is quoted for ln in factor_lines)
+    r = run(runner, *words, "--explain", "--json", "--index", ix)
+    assert {h["explanation"]["factors"]["quoted"] for h in json.loads(r.output)["hits"]} == {quoted}
+
+
 @pytest.mark.parametrize("flag, hits", [([], ["Q200001"]), (["--no-vocabulary"], [])])
 def test_search_vocabulary_flag(runner, tmp_path, flag, hits):
     from .test_search import _vocabulary_pair

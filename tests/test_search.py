@@ -367,3 +367,51 @@ def test_a_quoted_word_or_vocabulary_off_matches_only_the_words_typed(tmp_path):
         assert top(kb, '"freezes"') == []
         assert top(kb, "freezes", vocabulary=False) == []
         assert top(kb, "hangs", vocabulary=False) == ["Q200001"]
+
+
+def _quoting_pair(tmp_path):
+    """Two articles that quote one message word for word; only Q300001's title repeats it."""
+    message = "The spool drive is not ready for printing"
+    return _index_articles(tmp_path, {
+        300001: ("Err Msg: Spool Drive Not Ready for Printing Reports", {
+            "SYMPTOMS": f"When you print a long report in Report Writer, you may receive:\n\n   {message}.",
+            "CAUSE": "Report Writer keeps each page of the report in memory until the whole report is\n"
+                     "laid out, and a long report with many grouped sections and subtotals exhausts it.",
+        }),
+        300002: ("Print Manager Stops After a Paper Jam", {
+            "SYMPTOMS": f"After a paper jam, Print Manager shows the message\n\n   {message}.\n\n"
+                        f"and the message \"{message}\" stays on screen until the spooler restarts.\n"
+                        f"Restarting it clears \"{message}\" from the queue.",
+        }),
+        300003: ("Spool Files Left on Drive After Printing", {
+            "SYMPTOMS": "Spool files remain on the drive after printing is finished.",
+        }),
+    })
+
+
+@pytest.mark.parametrize("min_pairs, first, quoted", [
+    (None, "Q300002", True),   # as shipped: the article that quotes it most, not the one whose title says it
+    (0, "Q300001", False),     # off: the title factor decides
+])
+def test_a_quoted_message_is_ranked_on_the_quote_not_the_title(tmp_path, monkeypatch, min_pairs, first, quoted):
+    from kbsearch import KnowledgeBase
+
+    if min_pairs is not None:
+        monkeypatch.setattr(search, "QUOTE_MIN_PAIRS", min_pairs)
+    with KnowledgeBase.open(_quoting_pair(tmp_path)) as kb:
+        hits = kb.search("spool drive is not ready for printing", explain=True)
+    assert [h.id for h in hits][:2] == [first, ({"Q300001", "Q300002"} - {first}).pop()]
+    by_id = {h.id: h.explanation["factors"] for h in hits}
+    assert all(f["quoted"] is quoted for f in by_id.values())
+    assert (by_id["Q300001"]["title"] > 1.0) is not quoted
+
+
+def test_a_short_or_paraphrased_query_keeps_the_title_factor(tmp_path):
+    from kbsearch import KnowledgeBase
+
+    with KnowledgeBase.open(_quoting_pair(tmp_path)) as kb:
+        for text in ("drive not ready",                   # two pairs: too short to call a quote
+                     "printing reports spool not ready drive"):  # no article has the words in this order
+            hits = kb.search(text, explain=True)
+            assert hits[0].id == "Q300001"
+            assert not hits[0].explanation["factors"]["quoted"]
