@@ -4,7 +4,8 @@
 
 Scores the index once with the full model, then once with each factor of
 :mod:`kbsearch.search` switched off (its constant set to 0 for that run):
-coordination, the title factor, the citation prior, the topics citing
+coordination, the title factor (the share of the query in the title), the
+title cover (the share of the title that is query words), the citation prior, the topics citing
 articles give an article (as words, phrases and title words), topic words
 counting towards the title factor alone, phrase evidence, reading a query
 that an article quotes word for word as a quoted message (no title factor),
@@ -31,6 +32,7 @@ VARIANTS = [
     ("full model", None),
     ("without coordination", "COORD"),
     ("without title factor", "TITLE_BOOST"),
+    ("without title cover", "TITLE_COVER_BOOST"),
     ("without citation prior", "CITED_BOOST"),
     ("without citation topics", "ANCHOR_WEIGHT"),
     ("without topic words as title words", "TOPIC_AS_TITLE"),

@@ -33,6 +33,10 @@ PHRASE_BOOST = 1.0
 # Title evidence: the idf-weighted share of the query found in the title,
 # squared, so that only a title that says most of the query lifts an article.
 TITLE_BOOST = 0.3
+# Title cover: the share of the title's words that are query words, squared,
+# so that an article whose title is little more than the query (its subject
+# exactly, not one problem with it) is lifted too.
+TITLE_COVER_BOOST = 0.5
 # A quoted message: when some article has every adjacent pair of a query of
 # at least this many pairs word for word (a pasted error message, as a rule),
 # the quote is the evidence and the title factor is dropped. A title that
@@ -314,39 +318,51 @@ def _first_pass(eng: engine.Engine, qterms: list[QueryTerm], excluded: np.ndarra
     if not found:
         return None
     title = np.zeros(n_docs, dtype=np.float32)
+    in_title = np.zeros(n_docs, dtype=np.float32)
     idf_sum = 0.0
     for ev in found.values():
         idf_sum += ev.idf
         ids, w = ev.ids, ev.weights
         scores[ids] += ev.idf * w * (K1 + 1) / (w + norm[ids])
         matched[ids] += 1
-        _add_title(eng, ev, title)
+        _add_title(eng, ev, title, in_title)
     title /= idf_sum
-    title_factor = 1.0 + TITLE_BOOST * title ** 2
+    title_factor = _title_factor(eng, title, in_title)
     final = scores * (1.0 - COORD + COORD * matched / n_terms) * title_factor
     pairs = _pairs(qterms, found)
     return _Scored(found, pairs, matched, final, title_factor, _topic_pairs(eng, pairs, excluded))
 
 
-def _add_title(eng: engine.Engine, ev: _Evidence, title: np.ndarray) -> None:
+def _title_factor(eng: engine.Engine, share: np.ndarray, in_title: np.ndarray) -> np.ndarray:
+    """``(1 + TITLE_BOOST × share²) × (1 + TITLE_COVER_BOOST × cover²)``:
+    ``share`` of the query in the title, ``cover`` of the title by the query
+    (``in_title`` query words over the title's length)."""
+    cover = np.minimum(1.0, in_title / np.maximum(eng.field_lengths("title"), 1.0))
+    return (1.0 + TITLE_BOOST * share ** 2) * (1.0 + TITLE_COVER_BOOST * cover ** 2)
+
+
+def _add_title(eng: engine.Engine, ev: _Evidence, title: np.ndarray, in_title: np.ndarray) -> None:
     """Add ``ev``'s idf to the title share of documents whose title has the
     word (times the weight of the alternative that is there), or whose
     citing articles name it in the topic they give them: a topic is what
-    another author would title the article."""
+    another author would title the article. ``in_title`` counts the word
+    (at that weight) where the title itself has it."""
     if len(ev.postings) == 1 and ev.postings[0][2] == 1.0 and not (ev.anchored and TOPIC_AS_TITLE):
         tp = eng.postings("title", ev.term)
         if tp is not None:
             title[tp.ids] += ev.idf
+            in_title[tp.ids] += 1.0
         return
     best = np.zeros(len(title), dtype=np.float32)
-    if TOPIC_AS_TITLE and ev.anchored:
-        docs = np.fromiter(ev.anchored.keys(), dtype=np.int64, count=len(ev.anchored))
-        best[docs] = TOPIC_AS_TITLE * np.minimum(1.0, np.fromiter(ev.anchored.values(), dtype=np.float32,
-                                                                    count=len(docs)))
     for t, _, w in ev.postings:
         tp = eng.postings("title", t)
         if tp is not None:
             best[tp.ids] = np.maximum(best[tp.ids], w)
+    in_title += best
+    if TOPIC_AS_TITLE and ev.anchored:
+        docs = np.fromiter(ev.anchored.keys(), dtype=np.int64, count=len(ev.anchored))
+        best[docs] = np.maximum(best[docs], TOPIC_AS_TITLE * np.minimum(
+            1.0, np.fromiter(ev.anchored.values(), dtype=np.float32, count=len(docs))))
     title += ev.idf * best
 
 
@@ -526,9 +542,11 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
     if free_text and found:
         idf_sum = sum(ev.idf for ev in found.values())
         title = np.zeros(eng.doc_count_all, dtype=np.float32)
+        in_title = np.zeros(eng.doc_count_all, dtype=np.float32)
         for ev in found.values():
-            _add_title(eng, ev, title)
+            _add_title(eng, ev, title, in_title)
         title_share = float(title[docnum]) / idf_sum
+        cover = min(1.0, float(in_title[docnum]) / max(float(eng.field_lengths("title")[docnum]), 1.0))
         pairs = _pairs(qterms, found)
         phrase = sum(_phrase_hits(found, pairs, docnum, _topic_pairs(eng, pairs, excluded))) / len(pairs) if pairs else 0.0
         cited = int(_cited_by(eng, [docnum], excluded)[0])
@@ -537,6 +555,7 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
             "matched": f"{len(rows)}/{n_terms}",
             "coordination": round(1.0 - COORD + COORD * len(rows) / n_terms, 3),
             "title": 1.0 if quoted else round(1.0 + TITLE_BOOST * title_share ** 2, 3),
+            "title_cover": 1.0 if quoted else round(1.0 + TITLE_COVER_BOOST * cover ** 2, 3),
             "quoted": quoted,
             "phrase": round(1.0 + PHRASE_BOOST * phrase, 3),
             "cited_by": cited,

@@ -415,3 +415,34 @@ def test_a_short_or_paraphrased_query_keeps_the_title_factor(tmp_path):
             hits = kb.search(text, explain=True)
             assert hits[0].id == "Q300001"
             assert not hits[0].explanation["factors"]["quoted"]
+
+
+def _titled_pair(tmp_path):
+    """Q400001 is titled with its subject alone; Q400002's title names one problem with it."""
+    return _index_articles(tmp_path, {
+        400001: ("Roaming Profiles Overview", {
+            "SUMMARY": "This article describes roaming profiles: where they are kept on the server,\n"
+                       "when Windows NT copies them, which registry settings control the copy, and\n"
+                       "how an administrator can set a quota on the size of each user's folder.",
+        }),
+        400002: ("Roaming Profiles Not Copied Back When Logging Off over a Slow Link", {
+            "SYMPTOMS": "Roaming profiles are not copied back to the server when you log off over a slow\n"
+                        "link, so changes to roaming profiles are lost.",
+            "CAUSE": "Windows NT skips roaming profiles on a slow link; see roaming profiles settings.",
+        }),
+    })
+
+
+@pytest.mark.parametrize("cover_boost, first", [(None, "Q400001"), (0.0, "Q400002")])
+def test_a_title_that_is_the_query_ranks_first(tmp_path, monkeypatch, cover_boost, first):
+    from kbsearch import KnowledgeBase
+
+    if cover_boost is not None:
+        monkeypatch.setattr(search, "TITLE_COVER_BOOST", cover_boost)
+    with KnowledgeBase.open(_titled_pair(tmp_path)) as kb:
+        hits = kb.search("roaming profiles", explain=True)
+    assert [h.id for h in hits] == [first, ({"Q400001", "Q400002"} - {first}).pop()]
+    covers = {h.id: h.explanation["factors"]["title_cover"] for h in hits}
+    if cover_boost is None:  # 2 of 3 title words, against 2 of a dozen
+        assert covers["Q400001"] == round(1 + search.TITLE_COVER_BOOST * (2 / 3) ** 2, 3)
+        assert 1.0 < covers["Q400002"] < 1.03
