@@ -5,11 +5,12 @@
 Scores the index once with the full model, then once with each factor of
 :mod:`kbsearch.search` switched off (its constant set to 0 for that run):
 coordination, the title factor (the share of the query in the title), the
-title cover (the share of the title that is query words), the citation prior, the topics citing
-articles give an article (as words, phrases and title words), topic words
-counting towards the title factor alone, phrase evidence, reading a query
-that an article quotes word for word as a quoted message (no title factor),
-and the query vocabulary (thesaurus). A last row shows what a
+title cover (the share of the title that is query words), the citation
+prior, the topics citing articles give an article (as words, phrases and
+title words), topic words counting towards the title factor alone, phrase
+evidence, reading a query that an article quotes word for word in its
+SYMPTOMS as a quoted message (no title factors), the bonus for the articles
+that quote it so, and the query vocabulary (thesaurus). A last row shows what a
 harness that only drops excluded ids from the results would report: the
 excluded source article's own citation and topic phrase then count.
 Index-time choices (section weights, weighted lengths) need a rebuild each and
@@ -38,6 +39,7 @@ VARIANTS = [
     ("without topic words as title words", "TOPIC_AS_TITLE"),
     ("without phrase evidence", "PHRASE_BOOST"),
     ("without quoted-message reading", "QUOTE_MIN_PAIRS"),
+    ("without the symptoms-quote bonus", "QUOTE_SYMPTOMS_BOOST"),
     ("without query vocabulary", "USE_THESAURUS"),
 ]
 

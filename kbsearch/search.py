@@ -37,13 +37,16 @@ TITLE_BOOST = 0.3
 # so that an article whose title is little more than the query (its subject
 # exactly, not one problem with it) is lifted too.
 TITLE_COVER_BOOST = 0.5
-# A quoted message: when some article has every adjacent pair of a query of
-# at least this many pairs word for word (a pasted error message, as a rule),
-# the quote is the evidence and the title factor is dropped. A title that
-# repeats the message is no better evidence than a body that quotes it, and
-# the articles whose titles say it are often about a different program that
-# shows the same message. 0 turns this off.
+# A quoted message: when an article has every adjacent pair of a query of at
+# least this many pairs word for word in its SYMPTOMS (a pasted error
+# message, as a rule), the quote is the evidence and the title factors are
+# dropped. A title that repeats the message is no better evidence than a body
+# that quotes it, and the articles whose titles say it are often about a
+# different program that shows the same message. 0 turns this off.
 QUOTE_MIN_PAIRS = 3
+# ... and the articles that quote it as a symptom count this much more than
+# those that only mention it.
+QUOTE_SYMPTOMS_BOOST = 0.2
 # Citation prior: articles that many others cite are the canonical ones.
 CITED_BOOST = 0.05
 # Topics other articles give an article when they cite it ("For more
@@ -446,32 +449,56 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     top = top[final[top] > 0].tolist()
     prior = 1.0 + CITED_BOOST * np.log1p(_cited_by(eng, top, excluded))
     ranked = [(float(final[d]) * pr, d) for d, pr in zip(top, prior.tolist())]
-    out, quoted = _rescore(sc, ranked, k)
+    out, quoted = _rescore(eng, sc, ranked, k)
     if quoted:
-        out, _ = _rescore(sc, [(s / float(sc.title_factor[d]), d) for s, d in ranked], k)
+        out, _ = _rescore(eng, sc, [(s / float(sc.title_factor[d]), d) for s, d in ranked], k, quoted=True)
     return out, total, quoted
 
 
-def _rescore(sc: _Scored, ranked: list[tuple[float, int]], k: int) -> tuple[list[engine.Candidate], bool]:
-    """The top ``k`` of ``ranked`` after phrase evidence, and whether a
-    document seen quotes the query (see :data:`QUOTE_MIN_PAIRS`)."""
+def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k: int,
+             quoted: bool = False) -> tuple[list[engine.Candidate], bool]:
+    """The top ``k`` of ``ranked`` after phrase evidence (and, for a
+    ``quoted`` message, the symptoms bonus), and whether a document seen
+    quotes the query as a symptom (see :data:`QUOTE_MIN_PAIRS`)."""
     out: list[engine.Candidate] = []
     best: list[float] = []  # min-heap of the k best scores so far
-    quoted = False
+    seen_quote = False
+    most = (1.0 + PHRASE_BOOST) * (1.0 + QUOTE_SYMPTOMS_BOOST if quoted else 1.0)
     for s, d in sorted(ranked, reverse=True):
         if sc.pairs:
-            if len(best) == k and s * (1.0 + PHRASE_BOOST) <= best[0]:
+            if len(best) == k and s * most <= best[0]:
                 break  # not even a full phrase match would lift this one (or any after it) into the top k
             in_text, in_topics = _phrase_hits(sc.found, sc.pairs, d, sc.linked)
-            quoted = quoted or (QUOTE_MIN_PAIRS > 0 and in_text == len(sc.pairs) >= QUOTE_MIN_PAIRS)
             s *= 1.0 + PHRASE_BOOST * (in_text + in_topics) / len(sc.pairs)
+            if (QUOTE_MIN_PAIRS > 0 and in_text == len(sc.pairs) >= QUOTE_MIN_PAIRS
+                    and _quoted_in_symptoms(eng, sc.found, sc.pairs, d)):
+                seen_quote = True
+                if quoted:
+                    s *= 1.0 + QUOTE_SYMPTOMS_BOOST
         out.append(engine.Candidate(d, s))
         if len(best) < k:
             heapq.heappush(best, s)
         elif s > best[0]:
             heapq.heapreplace(best, s)
     out.sort(key=lambda c: -c.score)
-    return out[:k], quoted
+    return out[:k], seen_quote
+
+
+def _quoted_in_symptoms(eng: engine.Engine, found: dict[str, _Evidence], pairs: list[tuple[str, str, int]],
+                        docnum: int) -> bool:
+    """Whether every adjacent query-word pair stands at its distance inside
+    the document's SYMPTOMS (the ``symptoms`` field shares ``body``'s positions)."""
+    pos: dict[str, set[int]] = {}
+    for t1, t2, gap in pairs:
+        for t in (t1, t2):
+            if t not in pos:
+                pos[t] = set()
+                for alt, _, _ in found[t].postings:
+                    if (p := eng.postings("symptoms", alt)) is not None:
+                        pos[t].update(p.positions(docnum))
+        if not any(x + gap in pos[t2] for x in pos[t1]):
+            return False
+    return True
 
 
 def _phrase_hits(found: dict[str, _Evidence], pairs: list[tuple[str, str, int]], docnum: int,
@@ -557,6 +584,8 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
             "title": 1.0 if quoted else round(1.0 + TITLE_BOOST * title_share ** 2, 3),
             "title_cover": 1.0 if quoted else round(1.0 + TITLE_COVER_BOOST * cover ** 2, 3),
             "quoted": quoted,
+            "symptoms_quote": round(1.0 + QUOTE_SYMPTOMS_BOOST, 3) if quoted and pairs and _quoted_in_symptoms(
+                eng, found, pairs, docnum) else 1.0,
             "phrase": round(1.0 + PHRASE_BOOST * phrase, 3),
             "cited_by": cited,
             "citations": round(1.0 + CITED_BOOST * float(np.log1p(cited)), 3),

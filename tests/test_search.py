@@ -446,3 +446,45 @@ def test_a_title_that_is_the_query_ranks_first(tmp_path, monkeypatch, cover_boos
     if cover_boost is None:  # 2 of 3 title words, against 2 of a dozen
         assert covers["Q400001"] == round(1 + search.TITLE_COVER_BOOST * (2 / 3) ** 2, 3)
         assert 1.0 < covers["Q400002"] < 1.03
+
+
+def _symptom_or_notes(tmp_path, with_symptom: bool = True):
+    """Q500001 quotes a message as its symptom; Q500002's title repeats it and its notes quote it."""
+    message = "The spool drive is not ready for printing"
+    articles = {
+        500002: ("Spool Drive Not Ready for Printing Message Explained", {
+            "MORE INFORMATION": f"Print Manager shows \"{message}\" while it waits for the drive.",
+        }),
+        500003: ("Spool Files Left on Drive After Printing", {
+            "SYMPTOMS": "Spool files remain on the drive after printing is finished.",
+        }),
+    }
+    if with_symptom:
+        articles[500001] = ("Report Writer Stops on Long Reports", {
+            "SYMPTOMS": f"When you print a long report, you may receive:\n\n   {message}.",
+        })
+    return _index_articles(tmp_path, articles)
+
+
+@pytest.mark.parametrize("boost, first", [(None, "Q500001"), (0.0, "Q500002")])
+def test_a_message_quoted_as_a_symptom_ranks_first(tmp_path, monkeypatch, boost, first):
+    from kbsearch import KnowledgeBase
+
+    if boost is not None:
+        monkeypatch.setattr(search, "QUOTE_SYMPTOMS_BOOST", boost)
+    with KnowledgeBase.open(_symptom_or_notes(tmp_path)) as kb:
+        hits = kb.search("spool drive is not ready for printing", explain=True)
+    assert hits[0].id == first
+    factors = {h.id: h.explanation["factors"] for h in hits}
+    assert all(f["quoted"] for f in factors.values())
+    assert factors["Q500001"]["symptoms_quote"] == round(1.0 + search.QUOTE_SYMPTOMS_BOOST, 3)
+    assert factors["Q500002"]["symptoms_quote"] == 1.0
+
+
+def test_a_query_no_article_quotes_as_a_symptom_is_not_a_quoted_message(tmp_path):
+    from kbsearch import KnowledgeBase
+
+    with KnowledgeBase.open(_symptom_or_notes(tmp_path, with_symptom=False)) as kb:
+        hits = kb.search("spool drive is not ready for printing", explain=True)
+    assert hits[0].id == "Q500002"
+    assert not hits[0].explanation["factors"]["quoted"] and hits[0].explanation["factors"]["title"] > 1.0
