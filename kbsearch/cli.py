@@ -110,6 +110,8 @@ def search(query, limit, product, version, keyword, explain, vocabulary, as_json
             f = dict(h.explanation["factors"])
             if f.pop("quoted", False):
                 f["title"] = f"{f['title']} (quoted message: ranked on the quote)"
+            else:
+                f.pop("symptoms_quote", None)  # only a quoted message has it
             factors = "  ".join(f"{k} {v}" for k, v in f.items())
             if factors:
                 click.echo(f"      × {factors}")

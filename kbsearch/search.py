@@ -419,13 +419,14 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
 
     BM25 over the ``body`` composite (section-weighted term frequencies and
     lengths), times a coordination factor (documents matching more distinct
-    query words rank higher) and a title factor (the title says most of the
-    query); then the best ``RERANK_DEPTH`` are re-scored with phrase evidence
-    (adjacent query words found at the same distance in the document) and
-    a citation prior (how many articles cite this one). When one of them
-    quotes the whole query (see :data:`QUOTE_MIN_PAIRS`), they are re-scored
-    without the title factor. ``excluded`` documents are left out, and so is
-    their link evidence.
+    query words rank higher) and title factors (the title says most of the
+    query; the query is most of the title); then the best ``RERANK_DEPTH``
+    are re-scored with phrase evidence (adjacent query words found at the
+    same distance in the document) and a citation prior (how many articles
+    cite this one). When one of them quotes the whole query in its SYMPTOMS
+    (see :data:`QUOTE_MIN_PAIRS`), they are re-scored without the title
+    factors, and those that quote it so get :data:`QUOTE_SYMPTOMS_BOOST`.
+    ``excluded`` documents are left out, and so is their link evidence.
     """
     qterms = [q if isinstance(q, QueryTerm) else QueryTerm(*q) for q in qterms]
     if excluded is None:
@@ -449,17 +450,19 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     top = top[final[top] > 0].tolist()
     prior = 1.0 + CITED_BOOST * np.log1p(_cited_by(eng, top, excluded))
     ranked = [(float(final[d]) * pr, d) for d, pr in zip(top, prior.tolist())]
-    out, quoted = _rescore(eng, sc, ranked, k)
+    seen: dict[int, tuple[float, bool]] = {}
+    out, quoted = _rescore(eng, sc, ranked, k, seen)
     if quoted:
-        out, _ = _rescore(eng, sc, [(s / float(sc.title_factor[d]), d) for s, d in ranked], k, quoted=True)
+        out, _ = _rescore(eng, sc, [(s / float(sc.title_factor[d]), d) for s, d in ranked], k, seen, quoted=True)
     return out, total, quoted
 
 
 def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k: int,
-             quoted: bool = False) -> tuple[list[engine.Candidate], bool]:
+             seen: dict[int, tuple[float, bool]], quoted: bool = False) -> tuple[list[engine.Candidate], bool]:
     """The top ``k`` of ``ranked`` after phrase evidence (and, for a
-    ``quoted`` message, the symptoms bonus), and whether a document seen
-    quotes the query as a symptom (see :data:`QUOTE_MIN_PAIRS`)."""
+    ``quoted`` message, the symptoms bonus), and whether a document looked at
+    quotes the query as a symptom (see :data:`QUOTE_MIN_PAIRS`). ``seen``
+    keeps each document's phrase share and symptom quote for a second pass."""
     out: list[engine.Candidate] = []
     best: list[float] = []  # min-heap of the k best scores so far
     seen_quote = False
@@ -468,13 +471,16 @@ def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k
         if sc.pairs:
             if len(best) == k and s * most <= best[0]:
                 break  # not even a full phrase match would lift this one (or any after it) into the top k
-            in_text, in_topics = _phrase_hits(sc.found, sc.pairs, d, sc.linked)
-            s *= 1.0 + PHRASE_BOOST * (in_text + in_topics) / len(sc.pairs)
-            if (QUOTE_MIN_PAIRS > 0 and in_text == len(sc.pairs) >= QUOTE_MIN_PAIRS
-                    and _quoted_in_symptoms(eng, sc.found, sc.pairs, d)):
-                seen_quote = True
-                if quoted:
-                    s *= 1.0 + QUOTE_SYMPTOMS_BOOST
+            if d not in seen:
+                in_text, in_topics = _phrase_hits(sc.found, sc.pairs, d, sc.linked)
+                seen[d] = ((in_text + in_topics) / len(sc.pairs),
+                           QUOTE_MIN_PAIRS > 0 and in_text == len(sc.pairs) >= QUOTE_MIN_PAIRS
+                           and _quoted_in_symptoms(eng, sc.found, sc.pairs, d))
+            share, as_symptom = seen[d]
+            s *= 1.0 + PHRASE_BOOST * share
+            seen_quote = seen_quote or as_symptom
+            if quoted and as_symptom:
+                s *= 1.0 + QUOTE_SYMPTOMS_BOOST
         out.append(engine.Candidate(d, s))
         if len(best) < k:
             heapq.heappush(best, s)
@@ -544,7 +550,7 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
     ``factors`` (free text only): the multipliers applied on top of the BM25
     sum. ``qterms`` as :func:`query_terms` gives them (or plain terms).
     ``quoted``: the query was ranked as a quoted message, without the title
-    factor (the third value :func:`rank_free_text` returns).
+    factors (the third value :func:`rank_free_text` returns).
     """
     if excluded is None:
         excluded = np.zeros(0, dtype=np.int64)
