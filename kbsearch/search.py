@@ -330,18 +330,19 @@ def _first_pass(eng: engine.Engine, qterms: list[QueryTerm], excluded: np.ndarra
         matched[ids] += 1
         _add_title(eng, ev, title, in_title)
     title /= idf_sum
-    title_factor = _title_factor(eng, title, in_title)
+    by_share, by_cover = _title_factors(eng, title, in_title)
+    title_factor = by_share * by_cover
     final = scores * (1.0 - COORD + COORD * matched / n_terms) * title_factor
     pairs = _pairs(qterms, found)
     return _Scored(found, pairs, matched, final, title_factor, _topic_pairs(eng, pairs, excluded))
 
 
-def _title_factor(eng: engine.Engine, share: np.ndarray, in_title: np.ndarray) -> np.ndarray:
-    """``(1 + TITLE_BOOST × share²) × (1 + TITLE_COVER_BOOST × cover²)``:
+def _title_factors(eng: engine.Engine, share: np.ndarray, in_title: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``1 + TITLE_BOOST × share²`` and ``1 + TITLE_COVER_BOOST × cover²``:
     ``share`` of the query in the title, ``cover`` of the title by the query
     (``in_title`` query words over the title's length)."""
     cover = np.minimum(1.0, in_title / np.maximum(eng.field_lengths("title"), 1.0))
-    return (1.0 + TITLE_BOOST * share ** 2) * (1.0 + TITLE_COVER_BOOST * cover ** 2)
+    return 1.0 + TITLE_BOOST * share ** 2, 1.0 + TITLE_COVER_BOOST * cover ** 2
 
 
 def _add_title(eng: engine.Engine, ev: _Evidence, title: np.ndarray, in_title: np.ndarray) -> None:
@@ -578,8 +579,7 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
         in_title = np.zeros(eng.doc_count_all, dtype=np.float32)
         for ev in found.values():
             _add_title(eng, ev, title, in_title)
-        title_share = float(title[docnum]) / idf_sum
-        cover = min(1.0, float(in_title[docnum]) / max(float(eng.field_lengths("title")[docnum]), 1.0))
+        by_share, by_cover = _title_factors(eng, title / idf_sum, in_title)
         pairs = _pairs(qterms, found)
         phrase = sum(_phrase_hits(found, pairs, docnum, _topic_pairs(eng, pairs, excluded))) / len(pairs) if pairs else 0.0
         cited = int(_cited_by(eng, [docnum], excluded)[0])
@@ -587,8 +587,8 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
         out["factors"] = {
             "matched": f"{len(rows)}/{n_terms}",
             "coordination": round(1.0 - COORD + COORD * len(rows) / n_terms, 3),
-            "title": 1.0 if quoted else round(1.0 + TITLE_BOOST * title_share ** 2, 3),
-            "title_cover": 1.0 if quoted else round(1.0 + TITLE_COVER_BOOST * cover ** 2, 3),
+            "title": 1.0 if quoted else round(float(by_share[docnum]), 3),
+            "title_cover": 1.0 if quoted else round(float(by_cover[docnum]), 3),
             "quoted": quoted,
             "symptoms_quote": round(1.0 + QUOTE_SYMPTOMS_BOOST, 3) if quoted and pairs and _quoted_in_symptoms(
                 eng, found, pairs, docnum) else 1.0,

@@ -369,6 +369,18 @@ def test_a_quoted_word_or_vocabulary_off_matches_only_the_words_typed(tmp_path):
         assert top(kb, "hangs", vocabulary=False) == ["Q200001"]
 
 
+def _explained(ix, text: str, monkeypatch, **constants):
+    """Hits with explanations for ``text`` on index ``ix``, with the given
+    :mod:`kbsearch.search` constants set (None leaves one as shipped)."""
+    from kbsearch import KnowledgeBase
+
+    for name, value in constants.items():
+        if value is not None:
+            monkeypatch.setattr(search, name, value)
+    with KnowledgeBase.open(ix) as kb:
+        return kb.search(text, explain=True)
+
+
 def _quoting_pair(tmp_path):
     """Two articles that quote one message word for word; only Q300001's title repeats it."""
     message = "The spool drive is not ready for printing"
@@ -394,12 +406,8 @@ def _quoting_pair(tmp_path):
     (0, "Q300001", False),     # off: the title factor decides
 ])
 def test_a_quoted_message_is_ranked_on_the_quote_not_the_title(tmp_path, monkeypatch, min_pairs, first, quoted):
-    from kbsearch import KnowledgeBase
-
-    if min_pairs is not None:
-        monkeypatch.setattr(search, "QUOTE_MIN_PAIRS", min_pairs)
-    with KnowledgeBase.open(_quoting_pair(tmp_path)) as kb:
-        hits = kb.search("spool drive is not ready for printing", explain=True)
+    hits = _explained(_quoting_pair(tmp_path), "spool drive is not ready for printing", monkeypatch,
+                      QUOTE_MIN_PAIRS=min_pairs)
     assert [h.id for h in hits][:2] == [first, ({"Q300001", "Q300002"} - {first}).pop()]
     by_id = {h.id: h.explanation["factors"] for h in hits}
     assert all(f["quoted"] is quoted for f in by_id.values())
@@ -435,12 +443,7 @@ def _titled_pair(tmp_path):
 
 @pytest.mark.parametrize("cover_boost, first", [(None, "Q400001"), (0.0, "Q400002")])
 def test_a_title_that_is_the_query_ranks_first(tmp_path, monkeypatch, cover_boost, first):
-    from kbsearch import KnowledgeBase
-
-    if cover_boost is not None:
-        monkeypatch.setattr(search, "TITLE_COVER_BOOST", cover_boost)
-    with KnowledgeBase.open(_titled_pair(tmp_path)) as kb:
-        hits = kb.search("roaming profiles", explain=True)
+    hits = _explained(_titled_pair(tmp_path), "roaming profiles", monkeypatch, TITLE_COVER_BOOST=cover_boost)
     assert [h.id for h in hits] == [first, ({"Q400001", "Q400002"} - {first}).pop()]
     covers = {h.id: h.explanation["factors"]["title_cover"] for h in hits}
     if cover_boost is None:  # 2 of 3 title words, against 2 of a dozen
@@ -468,12 +471,8 @@ def _symptom_or_notes(tmp_path, with_symptom: bool = True):
 
 @pytest.mark.parametrize("boost, first", [(None, "Q500001"), (0.0, "Q500002")])
 def test_a_message_quoted_as_a_symptom_ranks_first(tmp_path, monkeypatch, boost, first):
-    from kbsearch import KnowledgeBase
-
-    if boost is not None:
-        monkeypatch.setattr(search, "QUOTE_SYMPTOMS_BOOST", boost)
-    with KnowledgeBase.open(_symptom_or_notes(tmp_path)) as kb:
-        hits = kb.search("spool drive is not ready for printing", explain=True)
+    hits = _explained(_symptom_or_notes(tmp_path), "spool drive is not ready for printing", monkeypatch,
+                      QUOTE_SYMPTOMS_BOOST=boost)
     assert hits[0].id == first
     factors = {h.id: h.explanation["factors"] for h in hits}
     assert all(f["quoted"] for f in factors.values())
@@ -481,10 +480,8 @@ def test_a_message_quoted_as_a_symptom_ranks_first(tmp_path, monkeypatch, boost,
     assert factors["Q500002"]["symptoms_quote"] == 1.0
 
 
-def test_a_query_no_article_quotes_as_a_symptom_is_not_a_quoted_message(tmp_path):
-    from kbsearch import KnowledgeBase
-
-    with KnowledgeBase.open(_symptom_or_notes(tmp_path, with_symptom=False)) as kb:
-        hits = kb.search("spool drive is not ready for printing", explain=True)
+def test_a_query_no_article_quotes_as_a_symptom_is_not_a_quoted_message(tmp_path, monkeypatch):
+    hits = _explained(_symptom_or_notes(tmp_path, with_symptom=False), "spool drive is not ready for printing",
+                      monkeypatch)
     assert hits[0].id == "Q500002"
     assert not hits[0].explanation["factors"]["quoted"] and hits[0].explanation["factors"]["title"] > 1.0
