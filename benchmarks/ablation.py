@@ -8,7 +8,7 @@ coordination, the title factor (the share of the query in the title), the
 title cover (the share of the title that is query words), the citation
 prior, the topics citing articles give an article (as words, phrases and
 title words), topic words counting towards the title factor alone, phrase
-evidence, reading a query that an article quotes word for word in its
+evidence, proximity evidence (query words near each other), reading a query that an article quotes word for word in its
 SYMPTOMS as a quoted message (no title factors), the bonus for the articles
 that quote it so, and the query vocabulary (thesaurus). A last row shows what a
 harness that only drops excluded ids from the results would report: the
@@ -38,6 +38,7 @@ VARIANTS = [
     ("without citation topics", "ANCHOR_WEIGHT"),
     ("without topic words as title words", "TOPIC_AS_TITLE"),
     ("without phrase evidence", "PHRASE_BOOST"),
+    ("without proximity evidence", "PROXIMITY_BOOST"),
     ("without quoted-message reading", "QUOTE_MIN_PAIRS"),
     ("without the symptoms-quote bonus", "QUOTE_SYMPTOMS_BOOST"),
     ("without query vocabulary", "USE_THESAURUS"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 
 import numpy as np
@@ -30,6 +31,11 @@ from .thesaurus import QueryTerm, expand
 COORD = 0.3
 # Phrase evidence: adjacent query words found together in the body.
 PHRASE_BOOST = 1.0
+# Proximity evidence: adjacent query words found near each other (within
+# PROXIMITY_WINDOW positions, in either order) in one section. A user
+# describing a symptom uses the article's words, rarely in its order.
+PROXIMITY_BOOST = 0.3
+PROXIMITY_WINDOW = 10
 # Title evidence: the idf-weighted share of the query found in the title,
 # squared, so that only a title that says most of the query lifts an article.
 TITLE_BOOST = 0.3
@@ -44,6 +50,9 @@ TITLE_COVER_BOOST = 0.5
 # that quotes it, and the articles whose titles say it are often about a
 # different program that shows the same message. 0 turns this off.
 QUOTE_MIN_PAIRS = 3
+# The articles looked at for such a quote: those that could reach the top
+# ten, whatever the number of hits asked for.
+QUOTE_SCOPE = 10
 # ... and the articles that quote it as a symptom count this much more than
 # those that only mention it.
 QUOTE_SYMPTOMS_BOOST = 0.2
@@ -423,7 +432,8 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     query words rank higher) and title factors (the title says most of the
     query; the query is most of the title); then the best ``RERANK_DEPTH``
     are re-scored with phrase evidence (adjacent query words found at the
-    same distance in the document) and a citation prior (how many articles
+    same distance in the document), proximity evidence (found near each
+    other) and a citation prior (how many articles
     cite this one). When one of them quotes the whole query in its SYMPTOMS
     (see :data:`QUOTE_MIN_PAIRS`), they are re-scored without the title
     factors, and those that quote it so get :data:`QUOTE_SYMPTOMS_BOOST`.
@@ -451,7 +461,7 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     top = top[final[top] > 0].tolist()
     prior = 1.0 + CITED_BOOST * np.log1p(_cited_by(eng, top, excluded))
     ranked = [(float(final[d]) * pr, d) for d, pr in zip(top, prior.tolist())]
-    seen: dict[int, tuple[float, bool]] = {}
+    seen: dict[int, tuple[float, float, bool]] = {}
     out, quoted = _rescore(eng, sc, ranked, k, seen)
     if quoted:
         out, _ = _rescore(eng, sc, [(s / float(sc.title_factor[d]), d) for s, d in ranked], k, seen, quoted=True)
@@ -459,34 +469,43 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
 
 
 def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k: int,
-             seen: dict[int, tuple[float, bool]], quoted: bool = False) -> tuple[list[engine.Candidate], bool]:
-    """The top ``k`` of ``ranked`` after phrase evidence (and, for a
-    ``quoted`` message, the symptoms bonus), and whether a document looked at
-    quotes the query as a symptom (see :data:`QUOTE_MIN_PAIRS`). ``seen``
-    keeps each document's phrase share and symptom quote for a second pass."""
+             seen: dict[int, tuple[float, float, bool]], quoted: bool = False) -> tuple[list[engine.Candidate], bool]:
+    """The top ``k`` of ``ranked`` after phrase and proximity evidence (and,
+    for a ``quoted`` message, the symptoms bonus), and whether a document
+    that could reach the top :data:`QUOTE_SCOPE` quotes the query as a
+    symptom (see :data:`QUOTE_MIN_PAIRS`): the same answer for any ``k``.
+    ``seen`` keeps each document's phrase and proximity shares and symptom
+    quote for a second pass."""
     out: list[engine.Candidate] = []
-    best: list[float] = []  # min-heap of the k best scores so far
+    depth = max(k, QUOTE_SCOPE)
+    best: list[float] = []   # min-heap of the ``depth`` best scores so far
+    scope: list[float] = []  # ... and of the QUOTE_SCOPE best
+    in_scope = True
     seen_quote = False
-    most = (1.0 + PHRASE_BOOST) * (1.0 + QUOTE_SYMPTOMS_BOOST if quoted else 1.0)
+    most = (1.0 + PHRASE_BOOST) * (1.0 + PROXIMITY_BOOST) * (1.0 + QUOTE_SYMPTOMS_BOOST if quoted else 1.0)
     for s, d in sorted(ranked, reverse=True):
         if sc.pairs:
-            if len(best) == k and s * most <= best[0]:
-                break  # not even a full phrase match would lift this one (or any after it) into the top k
+            # Stop where not even full phrase and proximity matches would lift
+            # this document (or any after it) into the top ``depth``.
+            if len(best) == depth and s * most <= best[0]:
+                break
+            in_scope = in_scope and not (len(scope) == QUOTE_SCOPE and s * most <= scope[0])
             if d not in seen:
-                in_text, in_topics = _phrase_hits(sc.found, sc.pairs, d, sc.linked)
-                seen[d] = ((in_text + in_topics) / len(sc.pairs),
+                in_text, in_topics, near = _phrase_hits(sc.found, sc.pairs, d, sc.linked)
+                seen[d] = ((in_text + in_topics) / len(sc.pairs), near / len(sc.pairs),
                            QUOTE_MIN_PAIRS > 0 and in_text == len(sc.pairs) >= QUOTE_MIN_PAIRS
                            and _quoted_in_symptoms(eng, sc.found, sc.pairs, d))
-            share, as_symptom = seen[d]
-            s *= 1.0 + PHRASE_BOOST * share
-            seen_quote = seen_quote or as_symptom
+            share, near_share, as_symptom = seen[d]
+            s *= (1.0 + PHRASE_BOOST * share) * (1.0 + PROXIMITY_BOOST * near_share)
+            seen_quote = seen_quote or (as_symptom and in_scope)
             if quoted and as_symptom:
                 s *= 1.0 + QUOTE_SYMPTOMS_BOOST
         out.append(engine.Candidate(d, s))
-        if len(best) < k:
-            heapq.heappush(best, s)
-        elif s > best[0]:
-            heapq.heapreplace(best, s)
+        for heap, size in ((best, depth), (scope, QUOTE_SCOPE)):
+            if len(heap) < size:
+                heapq.heappush(heap, s)
+            elif s > heap[0]:
+                heapq.heapreplace(heap, s)
     out.sort(key=lambda c: -c.score)
     return out[:k], seen_quote
 
@@ -509,23 +528,38 @@ def _quoted_in_symptoms(eng: engine.Engine, found: dict[str, _Evidence], pairs: 
 
 
 def _phrase_hits(found: dict[str, _Evidence], pairs: list[tuple[str, str, int]], docnum: int,
-                 linked: list[set[int]]) -> tuple[int, int]:
+                 linked: list[set[int]]) -> tuple[int, int, int]:
     """How many adjacent query-word pairs stand at the same distance in the
-    document (either word may be one of its alternatives), and how many more
-    stand side by side in a topic a citing article gives it (``linked``)."""
-    in_text = in_topics = 0
+    document (either word may be one of its alternatives), how many more
+    stand side by side in a topic a citing article gives it (``linked``),
+    and how many stand within :data:`PROXIMITY_WINDOW` of each other in the
+    document, in either order."""
+    in_text = in_topics = near = 0
     cache: dict[str, set[int]] = {}
     for (t1, t2, gap), topics in zip(pairs, linked):
-        if t1 not in cache:
-            cache[t1] = found[t1].positions(docnum)
-        if t2 not in cache:
-            cache[t2] = found[t2].positions(docnum)
+        for t in (t1, t2):
+            if t not in cache:
+                cache[t] = found[t].positions(docnum)
         a, b = cache[t1], cache[t2]
         if a and b and any(p + gap in b for p in a):
             in_text += 1
         elif docnum in topics:
             in_topics += 1
-    return in_text, in_topics
+        if a and b and PROXIMITY_BOOST and PROXIMITY_WINDOW > 0 and _near(a, sorted(b), PROXIMITY_WINDOW):
+            near += 1
+    return in_text, in_topics, near
+
+
+def _near(a: set[int], b: list[int], window: int) -> bool:
+    """Whether some position in sorted ``b`` is within ``window`` of one in
+    ``a``, other than the same position."""
+    for p in a:
+        i = bisect_left(b, p - window)
+        while i < len(b) and b[i] <= p + window:
+            if b[i] != p:
+                return True
+            i += 1
+    return False
 
 
 def _bm25(eng: engine.Engine, idf: float, weight: float, length: float) -> float:
@@ -581,7 +615,7 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
             _add_title(eng, ev, title, in_title)
         by_share, by_cover = _title_factors(eng, title / idf_sum, in_title)
         pairs = _pairs(qterms, found)
-        phrase = sum(_phrase_hits(found, pairs, docnum, _topic_pairs(eng, pairs, excluded))) / len(pairs) if pairs else 0.0
+        in_text, in_topics, near = _phrase_hits(found, pairs, docnum, _topic_pairs(eng, pairs, excluded)) if pairs else (0, 0, 0)
         cited = int(_cited_by(eng, [docnum], excluded)[0])
         n_terms = len({q.term for q in qterms})
         out["factors"] = {
@@ -592,7 +626,8 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
             "quoted": quoted,
             "symptoms_quote": round(1.0 + QUOTE_SYMPTOMS_BOOST, 3) if quoted and pairs and _quoted_in_symptoms(
                 eng, found, pairs, docnum) else 1.0,
-            "phrase": round(1.0 + PHRASE_BOOST * phrase, 3),
+            "phrase": round(1.0 + PHRASE_BOOST * (in_text + in_topics) / max(1, len(pairs)), 3),
+            "proximity": round(1.0 + PROXIMITY_BOOST * near / max(1, len(pairs)), 3),
             "cited_by": cited,
             "citations": round(1.0 + CITED_BOOST * float(np.log1p(cited)), 3),
         }

@@ -485,3 +485,80 @@ def test_a_query_no_article_quotes_as_a_symptom_is_not_a_quoted_message(tmp_path
                       monkeypatch)
     assert hits[0].id == "Q500002"
     assert not hits[0].explanation["factors"]["quoted"] and hits[0].explanation["factors"]["title"] > 1.0
+
+
+def _near_or_far(tmp_path):
+    """Two articles with the same words, as often, in sections of one length:
+    Q600001 has the query's words close together, Q600002 far apart."""
+    filler = "on the third floor of the old building beside the stairs at the back"
+    return _index_articles(tmp_path, {
+        600001: ("Report Pages Print Wrong on Model 5 Units", {
+            "SYMPTOMS": f"Output from the printer is garbled with this driver. It stands {filler} {filler}.",
+        }),
+        600002: ("Report Pages Print Wrong on Model 7 Units", {
+            "SYMPTOMS": f"Output from the office {filler} printer is {filler} garbled with this driver.",
+        }),
+    })
+
+
+@pytest.mark.parametrize("boost", [None, 0.0])
+def test_query_words_near_each_other_rank_first(tmp_path, monkeypatch, boost):
+    hits = _explained(_near_or_far(tmp_path), "printer driver garbled output", monkeypatch,
+                      PROXIMITY_BOOST=boost)
+    scores = {h.id: h.score for h in hits}
+    factors = {h.id: h.explanation["factors"] for h in hits}
+    assert all(f["phrase"] == 1.0 for f in factors.values())  # no two query words side by side
+    if boost is None:
+        # all three pairs near in Q600001; in Q600002 only "garbled with this driver"
+        assert [h.id for h in hits] == ["Q600001", "Q600002"]
+        assert factors["Q600001"]["proximity"] == round(1 + search.PROXIMITY_BOOST, 3)
+        assert factors["Q600002"]["proximity"] == round(1 + search.PROXIMITY_BOOST / 3, 3)
+    else:
+        assert scores["Q600001"] == pytest.approx(scores["Q600002"])
+        assert all(f["proximity"] == 1.0 for f in factors.values())
+
+
+@pytest.mark.parametrize("a, b, window, near", [
+    ({5}, [15], 10, True),
+    ({5}, [16], 10, False),
+    ({20}, [10], 10, True),     # either order
+    ({5}, [5], 10, False),      # the same position is not a neighbour
+    ({5}, [5, 7], 10, True),
+    ({5, 500}, [130], 10, False),
+    ({5}, [6], 0, False),       # window 0: off
+])
+def test_near(a, b, window, near):
+    assert search._near(a, b, window) is near
+
+
+def _quote_far_down(tmp_path):
+    """Q700001's title says the message and its notes quote it; Q700002, a
+    long article, quotes it as its symptom and starts well behind."""
+    message = "The spool drive is not ready for printing"
+    filler = " ".join(f"Paragraph {i} says how the report writer lays out grouped sections, subtotals and page breaks."
+                      for i in range(30))
+    return _index_articles(tmp_path, {
+        700001: ("Err Msg: Spool Drive Not Ready for Printing", {
+            "MORE INFORMATION": f"Print Manager shows \"{message}\" while it waits for the spool drive.",
+        }),
+        700002: ("Report Writer Stops on Long Reports", {
+            "SYMPTOMS": f"When you print a long report, you may receive:\n\n   {message}.\n\n{filler}",
+        }),
+    })
+
+
+@pytest.mark.parametrize("limit, scope, quoted", [
+    (1, None, True),    # one hit asked for: the quote is still looked for among the top ten
+    (10, None, True),
+    (1, 1, False),      # looking only where the first hit could be misses it
+])
+def test_a_quoted_message_reads_the_same_for_any_limit(tmp_path, monkeypatch, limit, scope, quoted):
+    from kbsearch import KnowledgeBase
+
+    if scope is not None:
+        monkeypatch.setattr(search, "QUOTE_SCOPE", scope)
+    with KnowledgeBase.open(_quote_far_down(tmp_path)) as kb:
+        hits = kb.search("spool drive is not ready for printing", limit=limit, explain=True)
+    assert len(hits) == min(limit, 2)
+    assert all(h.explanation["factors"]["quoted"] is quoted for h in hits)
+    assert (hits[0].explanation["factors"]["title"] == 1.0) is quoted
