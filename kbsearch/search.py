@@ -50,12 +50,12 @@ TITLE_COVER_BOOST = 0.5
 # that quotes it, and the articles whose titles say it are often about a
 # different program that shows the same message. 0 turns this off.
 QUOTE_MIN_PAIRS = 3
-# The articles looked at for such a quote: those that could reach the top
-# ten, whatever the number of hits asked for.
-QUOTE_SCOPE = 10
 # ... and the articles that quote it as a symptom count this much more than
 # those that only mention it.
 QUOTE_SYMPTOMS_BOOST = 0.2
+# The articles looked at for such a quote: those that could reach the top
+# ten, whatever the number of hits asked for.
+QUOTE_SCOPE = 10
 # Citation prior: articles that many others cite are the canonical ones.
 CITED_BOOST = 0.05
 # Topics other articles give an article when they cite it ("For more
@@ -433,10 +433,10 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     query; the query is most of the title); then the best ``RERANK_DEPTH``
     are re-scored with phrase evidence (adjacent query words found at the
     same distance in the document), proximity evidence (found near each
-    other) and a citation prior (how many articles
-    cite this one). When one of them quotes the whole query in its SYMPTOMS
-    (see :data:`QUOTE_MIN_PAIRS`), they are re-scored without the title
-    factors, and those that quote it so get :data:`QUOTE_SYMPTOMS_BOOST`.
+    other) and a citation prior (how many articles cite this one). When one
+    of them quotes the whole query in its SYMPTOMS (see
+    :data:`QUOTE_MIN_PAIRS`), they are re-scored without the title factors,
+    and those that quote it so get :data:`QUOTE_SYMPTOMS_BOOST`.
     ``excluded`` documents are left out, and so is their link evidence.
     """
     qterms = [q if isinstance(q, QueryTerm) else QueryTerm(*q) for q in qterms]
@@ -535,17 +535,18 @@ def _phrase_hits(found: dict[str, _Evidence], pairs: list[tuple[str, str, int]],
     and how many stand within :data:`PROXIMITY_WINDOW` of each other in the
     document, in either order."""
     in_text = in_topics = near = 0
-    cache: dict[str, set[int]] = {}
+    cache: dict[str, tuple[set[int], list[int]]] = {}
     for (t1, t2, gap), topics in zip(pairs, linked):
         for t in (t1, t2):
             if t not in cache:
-                cache[t] = found[t].positions(docnum)
-        a, b = cache[t1], cache[t2]
+                pos = found[t].positions(docnum)
+                cache[t] = pos, sorted(pos)
+        (a, _), (b, b_sorted) = cache[t1], cache[t2]
         if a and b and any(p + gap in b for p in a):
             in_text += 1
         elif docnum in topics:
             in_topics += 1
-        if a and b and PROXIMITY_BOOST and PROXIMITY_WINDOW > 0 and _near(a, sorted(b), PROXIMITY_WINDOW):
+        if a and b and PROXIMITY_BOOST and _near(a, b_sorted, PROXIMITY_WINDOW):
             near += 1
     return in_text, in_topics, near
 
@@ -615,7 +616,8 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
             _add_title(eng, ev, title, in_title)
         by_share, by_cover = _title_factors(eng, title / idf_sum, in_title)
         pairs = _pairs(qterms, found)
-        in_text, in_topics, near = _phrase_hits(found, pairs, docnum, _topic_pairs(eng, pairs, excluded)) if pairs else (0, 0, 0)
+        in_text, in_topics, near = (_phrase_hits(found, pairs, docnum, _topic_pairs(eng, pairs, excluded))
+                                    if pairs else (0, 0, 0))
         cited = int(_cited_by(eng, [docnum], excluded)[0])
         n_terms = len({q.term for q in qterms})
         out["factors"] = {
