@@ -10,7 +10,8 @@ prior, the topics citing articles give an article (as words, phrases and
 title words), topic words counting towards the title factor alone, phrase
 evidence, proximity evidence (query words near each other), reading a query that an article quotes word for word in its
 SYMPTOMS as a quoted message (no title factors), the bonus for the articles
-that quote it so, and the query vocabulary (thesaurus). A last row shows what a
+that quote it so, and the query vocabulary (thesaurus); one more row reads a
+quote anywhere in SYMPTOMS rather than in the messages it sets off. A last row shows what a
 harness that only drops excluded ids from the results would report: the
 excluded source article's own citation and topic phrase then count.
 Index-time choices (section weights, weighted lengths) need a rebuild each and
@@ -28,7 +29,7 @@ import peers
 from kbsearch import search
 from kbsearch.evaluate import evaluate, load_judgments
 
-# (label, constant in kbsearch.search switched off)
+# (label, constant in kbsearch.search switched off[, the value that does it])
 VARIANTS = [
     ("full model", None),
     ("without coordination", "COORD"),
@@ -41,6 +42,7 @@ VARIANTS = [
     ("without proximity evidence", "PROXIMITY_BOOST"),
     ("without quoted-message reading", "QUOTE_MIN_PAIRS"),
     ("without the symptoms-quote bonus", "QUOTE_SYMPTOMS_BOOST"),
+    ("quotes anywhere in SYMPTOMS, not its messages", "QUOTE_FIELD", "symptoms"),
     ("without query vocabulary", "USE_THESAURUS"),
 ]
 
@@ -55,13 +57,13 @@ def parse_args() -> argparse.Namespace:
 
 
 @contextmanager
-def switched_off(name: str | None):
-    """Set ``kbsearch.search.<name>`` to 0 for the duration."""
+def switched_off(name: str | None, value: object = 0.0):
+    """Set ``kbsearch.search.<name>`` to ``value`` for the duration."""
     if name is None:
         yield
         return
     old = getattr(search, name)
-    setattr(search, name, 0.0)
+    setattr(search, name, value)
     try:
         yield
     finally:
@@ -75,9 +77,9 @@ def main() -> None:
     ranker = peers.KbRanker(args.index)
     rows = []
     try:
-        for label, name in VARIANTS:
+        for label, name, *value in VARIANTS:
             row: list[object] = [label]
-            with switched_off(name):
+            with switched_off(name, *value):
                 for fname, judgments in files:
                     peers.log(f"{label}: {fname} ({len(judgments)} queries)")
                     s = evaluate(ranker, judgments, name=fname)

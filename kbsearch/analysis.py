@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import Stemmer
 
-__all__ = ["STOP_WORDS", "analyze", "analyze_list", "analyze_spans", "query_terms", "stem"]
+__all__ = ["STOP_WORDS", "analyze", "analyze_list", "analyze_pieces", "analyze_spans", "query_terms", "stem"]
 
 # Function words that carry no evidence on their own. Negations ("not",
 # "no", "cannot") are kept: error messages turn on them.
@@ -60,6 +60,21 @@ def analyze(text: str, start: int = 0, split_compounds: bool = True) -> Iterator
 
 def analyze_list(text: str, start: int = 0, split_compounds: bool = True) -> list[tuple[int, str]]:
     """:func:`analyze` as a list: the indexing hot path."""
+    return _analyze(text, start, split_compounds)[0]
+
+
+def analyze_pieces(pieces: list[str], start: int = 0) -> list[list[tuple[int, str]]]:
+    """:func:`analyze_list` for consecutive pieces of one text (its
+    paragraphs, say): each piece's terms, numbered as in the whole text."""
+    out = []
+    for piece in pieces:
+        toks, start = _analyze(piece, start, True)
+        out.append(toks)
+    return out
+
+
+def _analyze(text: str, start: int, split_compounds: bool) -> tuple[list[tuple[int, str]], int]:
+    """The terms of ``text`` and the position after its last word."""
     out: list[tuple[int, str]] = []
     append = out.append
     pos = start
@@ -97,7 +112,7 @@ def analyze_list(text: str, start: int = 0, split_compounds: bool = True) -> lis
                 continue
         append((pos, stem(tok)))
         pos += 1
-    return out
+    return out, pos
 
 
 def query_terms(text: str) -> list[str]:

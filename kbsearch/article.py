@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 from .errors import KBSearchError
@@ -24,9 +25,11 @@ __all__ = [
     "ProdVer",
     "Section",
     "decode_bytes",
+    "displayed_paragraphs",
     "normalize_id",
     "parse_article",
     "parse_file",
+    "prose_indent",
     "reference_runs",
 ]
 
@@ -136,6 +139,20 @@ class Article:
         return self.footer.get("Solution Type", "").strip()
 
     @property
+    def messages(self) -> list[str]:
+        """What SYMPTOMS shows the user sees, as the article sets it off from
+        its prose: error messages, dialog text, event log entries."""
+        out = []
+        for sec in self.sections:
+            if sec.name not in SYMPTOM_SECTIONS:
+                continue
+            indent = prose_indent(sec.text)
+            for run, ref in reference_runs(sec.text):
+                if not ref:
+                    out += [textwrap.dedent(p).strip() for p, shown in displayed_paragraphs(run, indent) if shown]
+        return out
+
+    @property
     def body(self) -> str:
         """The article's prose: preamble and every section, headings included."""
         parts = [self.preamble] if self.preamble else []
@@ -206,6 +223,8 @@ _TOPIC_RE = re.compile(
     r"information\s+(?:about|on|regarding|concerning)\s+(\S.{2,300}?)"
     r"(?:,\s*(?:click|see|please|refer|view|query|visit)|\s+(?:click|please|refer)\s)",
     re.IGNORECASE | re.DOTALL)
+# Headings of the section that says what the user sees.
+SYMPTOM_SECTIONS = ("symptoms", "symptom")
 _PARAGRAPH_RE = re.compile(r"\n[ \t]*\n")
 _CITE_START_RE = re.compile(r"^[ \t]*(?:Q\d|KB\d|(?i:article))", re.MULTILINE)
 _SENTENCE_END_RE = re.compile(r"[.!?][\"')]?\s+")
@@ -572,6 +591,24 @@ def reference_runs(text: str) -> list[tuple[str, bool]]:
     return runs
 
 
+def prose_indent(text: str) -> int:
+    """How far ``text``'s prose is indented: its least-indented paragraph's
+    indentation (0 in most articles, 3 or more in some older ones)."""
+    return min((_indent(p) for p in _PARAGRAPH_RE.split(text) if p.strip()), default=0)
+
+
+def displayed_paragraphs(text: str, indent: int) -> list[tuple[str, bool]]:
+    """Split ``text`` into paragraphs, flagging the ones indented deeper than
+    the prose (``indent``, see :func:`prose_indent`): where KB articles show
+    a message, a dialog box or a command as it appears on screen. Joining
+    the paragraphs gives back the words of ``text``."""
+    return [(p, _indent(p) > indent) for p in _PARAGRAPH_RE.split(text) if p.strip()]
+
+
+def _indent(paragraph: str) -> int:
+    return min(len(ln) - len(ln.lstrip(" \t")) for ln in paragraph.split("\n") if ln.strip())
+
+
 def parse_file(path: str) -> Article:
     """Read and parse one article file; see :func:`parse_article`."""
     try:
@@ -590,4 +627,5 @@ def article_dict(art: Article) -> dict:
     d["date"] = art.date.isoformat() if art.date else None
     d["versions"] = art.versions
     d["issue_type"] = art.issue_type
+    d["messages"] = art.messages
     return d

@@ -10,8 +10,9 @@ Design notes, measured on the full archive:
   section's weight as the posting weight, so one posting list per term carries
   title/symptoms/cause/... evidence. Querying one field instead of six keeps
   free-text queries fast. ``title`` and ``symptoms`` are also fields of
-  their own (for the title factor and fielded syntax); more per-section
-  fields cost 5% of the build each for little use.
+  their own (for the title factor and fielded syntax), and so is
+  ``message``, the messages SYMPTOMS shows (for reading a query as a pasted
+  message); more per-section fields cost 5% of the build each for little use.
 * Documents arrive pre-analysed (``(weight, [(pos, term), ...])`` lists from
   :mod:`kbsearch.analysis`): a text is analysed once even when it feeds two
   fields, and no Whoosh ``Token`` objects are made at index time.
@@ -55,7 +56,7 @@ ANCHOR_SEP = "@"
 ANCHOR_PAIR = ">"
 
 # Fields a query may name in syntax (``title:foo``); the first is the default.
-TEXT_FIELDS = ("body", "title", "symptoms", "product")
+TEXT_FIELDS = ("body", "title", "symptoms", "message", "product")
 KEYWORD_FIELDS = ("version", "keyword", "tag", "issue", "cites", "id", "date")
 
 
@@ -133,6 +134,7 @@ def make_schema() -> wf.Schema:
         title=_PreAnalyzedText(stored=True),
         body=_PreAnalyzedText(),
         symptoms=_PreAnalyzedText(),
+        message=_PreAnalyzedText(),
         product=_PreAnalyzedText(stored=True),
         version=wf.KEYWORD(stored=True, lowercase=True),
         keyword=wf.KEYWORD(lowercase=True),
@@ -587,6 +589,10 @@ class Engine:
             self._live = mask
         return self._live
 
+    def has_field(self, fieldname: str) -> bool:
+        """Whether this index has ``fieldname`` (an older one may lack a new field)."""
+        return fieldname in self.schema
+
     def postings(self, fieldname: str, term: str) -> Postings | None:
         """All postings of ``term`` in ``fieldname``, or None if it is absent."""
         key = (fieldname, term)
@@ -595,6 +601,8 @@ class Engine:
             result = cache.pop(key)
             cache[key] = result  # most recently used last
             return result
+        if fieldname not in self.schema:
+            return None  # an index made before the field was added
         ids_parts, w_parts, values = [], [], []
         fmt = self.schema[fieldname].format
         keep = fmt.supports("positions")

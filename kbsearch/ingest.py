@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from . import engine
-from .analysis import analyze_list
-from .article import Article, NotAnArticle, parse_article, reference_runs
+from .analysis import analyze_list, analyze_pieces
+from .article import (SYMPTOM_SECTIONS, Article, NotAnArticle, displayed_paragraphs, parse_article,
+                      prose_indent, reference_runs)
 from .errors import KBSearchError
 
 # Posting weights of the sections inside the ``body`` composite field (BM25F
@@ -160,7 +161,7 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
     """The engine document for one article: pre-analysed fields plus stored values."""
     pos = 0
     body: list[tuple[float, list[tuple[int, str]]]] = []
-    per_field: dict[str, list] = {"symptoms": []}
+    per_field: dict[str, list] = {"symptoms": [], "message": []}
 
     def add(text: str, weight: float, also: str | None = None, stride: int = 1) -> list:
         nonlocal pos
@@ -174,6 +175,20 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
                 per_field[also].append((1.0, toks))
         return toks
 
+    def add_symptoms(pieces: list[tuple[str, bool]], weight: float) -> None:
+        # SYMPTOMS as one run of text, with the messages it shows also in
+        # the ``message`` field, at the same positions.
+        nonlocal pos
+        parts = analyze_pieces([p for p, _ in pieces], pos)
+        toks = [t for part in parts for t in part]
+        if toks:
+            pos = toks[-1][0] + SECTION_GAP
+            body.append((weight, toks))
+            per_field["symptoms"].append((1.0, toks))
+            shown = [t for part, (_, is_shown) in zip(parts, pieces) if is_shown for t in part]
+            if shown:
+                per_field["message"].append((1.0, shown))
+
     title_toks = add(art.title, _weight("title"))
     if art.applies_to:
         add("\n".join(art.applies_to), _weight("applies to"))
@@ -181,9 +196,14 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
         add(art.preamble, DEFAULT_WEIGHT)
     for sec in art.sections:
         name = sec.name
-        also = "symptoms" if name in ("symptoms", "symptom") else None
+        also = "symptoms" if name in SYMPTOM_SECTIONS else None
+        indent = prose_indent(sec.text) if also else 0
         runs = reference_runs(sec.text) or [("", False)]
         for i, (text, ref) in enumerate(runs):
+            if also and not ref:
+                head = [(sec.heading, False)] if i == 0 else []
+                add_symptoms(head + displayed_paragraphs(text, indent), _weight(name))
+                continue
             if i == 0 and not ref:
                 text = sec.heading + "\n" + text
             elif i == 0:

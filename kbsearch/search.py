@@ -43,15 +43,19 @@ TITLE_BOOST = 0.3
 # so that an article whose title is little more than the query (its subject
 # exactly, not one problem with it) is lifted too.
 TITLE_COVER_BOOST = 0.5
-# A quoted message: when an article has every adjacent pair of a query of at
-# least this many pairs word for word in its SYMPTOMS (a pasted error
-# message, as a rule), the quote is the evidence and the title factors are
+# A quoted message: when an article shows a query of at least this many
+# adjacent word pairs word for word as a message in its SYMPTOMS (set off
+# from the prose, as KB articles show what the user sees), the query is a
+# pasted message: the quote is the evidence and the title factors are
 # dropped. A title that repeats the message is no better evidence than a body
 # that quotes it, and the articles whose titles say it are often about a
 # different program that shows the same message. 0 turns this off.
-QUOTE_MIN_PAIRS = 3
-# ... and the articles that quote it as a symptom count this much more than
-# those that only mention it.
+QUOTE_MIN_PAIRS = 2
+# Where a quote counts: ``message`` (what SYMPTOMS sets off from its prose)
+# or ``symptoms`` (anywhere in it, as before the message field).
+QUOTE_FIELD = "message"
+# ... and the articles that show it so count this much more than those that
+# only mention it.
 QUOTE_SYMPTOMS_BOOST = 0.2
 # The articles looked at for such a quote: those that could reach the top
 # ten, whatever the number of hits asked for.
@@ -434,7 +438,7 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     are re-scored with phrase evidence (adjacent query words found at the
     same distance in the document), proximity evidence (found near each
     other) and a citation prior (how many articles cite this one). When one
-    of them quotes the whole query in its SYMPTOMS (see
+    of them shows the whole query as a message in its SYMPTOMS (see
     :data:`QUOTE_MIN_PAIRS`), they are re-scored without the title factors,
     and those that quote it so get :data:`QUOTE_SYMPTOMS_BOOST`.
     ``excluded`` documents are left out, and so is their link evidence.
@@ -513,14 +517,16 @@ def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k
 def _quoted_in_symptoms(eng: engine.Engine, found: dict[str, _Evidence], pairs: list[tuple[str, str, int]],
                         docnum: int) -> bool:
     """Whether every adjacent query-word pair stands at its distance inside
-    the document's SYMPTOMS (the ``symptoms`` field shares ``body``'s positions)."""
+    a message the document's SYMPTOMS shows (in an index made before the
+    ``message`` field, anywhere in its SYMPTOMS)."""
+    field = QUOTE_FIELD if eng.has_field(QUOTE_FIELD) else "symptoms"
     pos: dict[str, set[int]] = {}
     for t1, t2, gap in pairs:
         for t in (t1, t2):
             if t not in pos:
                 pos[t] = set()
                 for alt, _, _ in found[t].postings:
-                    if (p := eng.postings("symptoms", alt)) is not None:
+                    if (p := eng.postings(field, alt)) is not None:
                         pos[t].update(p.positions(docnum))
         if not any(x + gap in pos[t2] for x in pos[t1]):
             return False
@@ -663,7 +669,7 @@ def _terms_of(q) -> list[str]:
     out = []
     try:
         for fname, text in q.iter_all_terms():
-            if fname in ("body", "title", "symptoms"):
+            if fname in ("body", "title", "symptoms", "message"):
                 t = text.decode("utf-8") if isinstance(text, bytes) else text
                 if t not in out:
                     out.append(t)

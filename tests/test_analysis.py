@@ -1,6 +1,6 @@
 import pytest
 
-from kbsearch.analysis import STOP_WORDS, analyze, analyze_spans, query_terms, stem
+from kbsearch.analysis import STOP_WORDS, analyze, analyze_list, analyze_spans, query_terms, stem
 
 
 def terms(text):
@@ -54,3 +54,17 @@ def test_spans_point_at_the_source_text():
 def test_odd_text_does_not_crash(text):
     list(analyze(text))
     list(analyze_spans(text))
+
+
+@pytest.mark.parametrize("pieces", [
+    ["When you run it, you get:", "   Access is denied.", "Then it stops."],
+    ["It ends with a stop word the", "of the next piece counts on", "from there"],
+    ["client.lkp is read", "   version 3.51 and the FILE_FLAG_DELETE_ON_CLOSE flag"],
+    ["", "   ", "only the third piece has words"],
+])
+def test_pieces_are_numbered_as_the_whole_text(pieces):
+    from kbsearch.analysis import analyze_pieces
+
+    parts = analyze_pieces(pieces, 7)
+    assert len(parts) == len(pieces)
+    assert [t for part in parts for t in part] == analyze_list("\n\n".join(pieces), 7)

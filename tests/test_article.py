@@ -6,9 +6,11 @@ from kbsearch.article import (
     NotAnArticle,
     ProdVer,
     decode_bytes,
+    displayed_paragraphs,
     normalize_id,
     parse_article,
     parse_file,
+    prose_indent,
     reference_runs,
 )
 from kbsearch.errors import KBSearchError
@@ -275,3 +277,39 @@ def test_reference_runs_on_a_real_article(q280515):
 def test_citation_topics(body, topics):
     a = parse_article(f"DOCUMENT:Q100002  01-JAN-2000  [x]\nTITLE   :t\n\nMORE INFORMATION\n================\n\n{body}\n")
     assert {c.id: c.topic for c in a.citations} == topics
+
+
+def test_messages_are_what_symptoms_sets_off_from_its_prose(q168845):
+    assert q168845.messages == [
+        "The redirector was unable to delete the file specified on server\n"
+        "SMSLOGONSERVER when it was closed by the application. The data contains the\n"
+        "name of the file."
+    ]
+
+
+@pytest.mark.parametrize("text, indent, shown", [
+    ("You see:\n\n   Access is denied.\n\nThen it stops.", 0, [False, True, False]),
+    # older articles indent their prose too: only deeper paragraphs are shown text
+    ("   You see:\n\n      Access is denied.\n\n   Then it stops.", 3, [False, True, False]),
+    # a paragraph is as deep as its least-indented line
+    ("You see:\n\n   Access is\ndenied.", 0, [False, False]),
+    ("   Only a message.", 3, [False]),
+    ("", 0, []),
+])
+def test_displayed_paragraphs(text, indent, shown):
+    assert prose_indent(text) == indent
+    paras = displayed_paragraphs(text, indent)
+    assert [s for _, s in paras] == shown
+    assert "\n\n".join(p for p, _ in paras) == text.strip("\n")
+
+
+def test_messages_leave_out_prose_mentions_and_cited_articles():
+    a = parse_article(
+        "DOCUMENT:Q123456  01-JAN-1999  [winnt]\nTITLE   :Printing Stops\n\n"
+        "SYMPTOMS\n========\n\nThe status bar says \"Printer not ready\", and then:\n\n"
+        "   Print job 4 could not be sent.\n\n"
+        "For more information, click the article number below to view the article in the\n"
+        "Microsoft Knowledge Base:\n\n   Q234567 How to Clear the Print Queue\n\n"
+        "CAUSE\n=====\n\n   An indented paragraph in CAUSE.\n"
+    )
+    assert a.messages == ["Print job 4 could not be sent."]

@@ -204,6 +204,8 @@ def test_show_json(runner, seed_index):
          "topic": ""}
     ]
     assert [s["heading"] for s in data["sections"]] == ["SYMPTOMS", "CAUSE", "RESOLUTION", "STATUS"]
+    assert data["messages"] == ["Copying X:\\SMS\\inboxes\\clidata.src\\client.lkp to\n"
+                                "\\\\SERVER\\CAP_XYZ\\clidata.box\\client.lkp, Failed, Win32 Error = 32"]
 
 
 def test_stats(runner, seed_index):

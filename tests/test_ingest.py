@@ -4,6 +4,7 @@ import shutil
 import pytest
 
 from kbsearch import KnowledgeBase
+from kbsearch.analysis import analyze_list
 from kbsearch.errors import KBSearchError
 from kbsearch.ingest import article_document, find_files, index_paths
 from kbsearch.article import parse_file
@@ -226,3 +227,35 @@ def test_topic_phrases_pair_words_as_a_query_analyses_them():
     # A joined token pairs whole, as a query keeps it; "; " joins two topics, which do not pair.
     assert pairs == {"client.lkp>file@q288239", "how>use@q288239"}
     assert {"client@q288239", "lkp@q288239", "client.lkp@q288239"} <= set(terms)
+
+
+def test_the_message_symptoms_shows_is_a_field_at_the_bodys_positions():
+    doc = article_document(parse_file(str(DATA / "Q168845.TXT")), "/x/Q168845.TXT", "1:2")
+    [(_, shown)] = doc["message"]
+    assert [t for _, t in shown][:4] == ["redirector", "unabl", "delet", "file"]
+    assert [t for _, t in shown][-2:] == ["name", "file"]
+    body = {pt for _, toks in doc["body"] for pt in toks}
+    symptoms = {pt for _, toks in doc["symptoms"] for pt in toks}
+    assert set(shown) <= symptoms <= body
+    # the prose before it ("The description of event 3031 is as follows:") is not in it
+    assert "descript" in {t for _, t in symptoms} and "descript" not in {t for _, t in shown}
+    # and its words stand where they stood before the field was added
+    text = "SYMPTOMS\n" + parse_file(str(DATA / "Q168845.TXT")).section("symptoms")
+    start = min(p for p, _ in symptoms)
+    assert sorted(symptoms) == sorted(analyze_list(text, start))
+
+
+@pytest.mark.parametrize("symptoms, shown", [
+    ("Copying client.lkp fails with this line in the log:\n\n   Failed, Win32 Error = 32\n", ["fail", "win32", "error", "32"]),
+    ("Copying client.lkp fails with \"Failed, Win32 Error = 32\" in the log.\n", None),
+])
+def test_only_a_message_set_off_from_the_prose_is_in_the_message_field(symptoms, shown):
+    from kbsearch.article import parse_article
+
+    art = parse_article(f"DOCUMENT:Q123456  01-JAN-1999  [sms]\nTITLE   :Copy Fails\n\nSYMPTOMS\n========\n\n{symptoms}")
+    doc = article_document(art, "/x/Q123456.TXT", "1:2")
+    assert "win32" in {t for _, toks in doc["symptoms"] for _, t in toks}
+    if shown is None:
+        assert "message" not in doc
+    else:
+        assert [t for _, toks in doc["message"] for _, t in toks] == shown

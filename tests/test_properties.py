@@ -46,7 +46,7 @@ WORDS = ["redirector", "unable", "delete", "event", "3031", "client.lkp", "sms",
 OPERATORS = ["AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "and", "or", "not", "+", "-", "*", "?", "~", "^",
              "~2", "^3", '"', "'", "(", ")", "[", "]", "{", "}", ":", "\\", "/", "TO", "<", ">", "=",
              "\x00", "\t", "\u200b", "\u202e"]
-FIELDS = ["title:", "product:", "symptoms:", "cause:", "resolution:", "body:", "version:", "keyword:",
+FIELDS = ["title:", "product:", "symptoms:", "message:", "cause:", "resolution:", "body:", "version:", "keyword:",
           "tag:", "issue:", "cites:", "id:", "date:", "nosuch:", "TITLE:", "title:title:"]
 
 token = st.one_of(
