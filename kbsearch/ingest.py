@@ -44,6 +44,9 @@ SECTION_GAP = 100  # positions between sections, so no phrase spans two
 # to outrank the article they all point to.
 REFERENCE_WEIGHT = 0.5
 REFERENCE_STRIDE = 16
+# The messages SYMPTOMS shows (set off from its prose: what the user sees)
+# weigh as much as the title: an article that shows a message is about it.
+MESSAGE_WEIGHT = 4.0
 
 # Files larger than this are not articles (the largest real one is ~180 KB).
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -176,16 +179,19 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
         return toks
 
     def add_symptoms(pieces: list[tuple[str, bool]], weight: float) -> None:
-        # SYMPTOMS as one run of text, with the messages it shows also in
-        # the ``message`` field, at the same positions.
+        # SYMPTOMS as one run of text; the messages it shows weigh
+        # MESSAGE_WEIGHT and are also the ``message`` field, at the same positions.
         nonlocal pos
         parts = analyze_pieces([p for p, _ in pieces], pos)
         toks = [t for part in parts for t in part]
         if toks:
             pos = toks[-1][0] + SECTION_GAP
-            body.append((weight, toks))
-            per_field["symptoms"].append((1.0, toks))
+            prose = [t for part, (_, is_shown) in zip(parts, pieces) if not is_shown for t in part]
             shown = [t for part, (_, is_shown) in zip(parts, pieces) if is_shown for t in part]
+            for w, ts in ((weight, prose), (MESSAGE_WEIGHT, shown)):
+                if ts:
+                    body.append((w, ts))
+            per_field["symptoms"].append((1.0, toks))
             if shown:
                 per_field["message"].append((1.0, shown))
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from . import engine
 from .analysis import analyze, analyze_spans
-from .article import Article, normalize_id, parse_article
+from .article import SYMPTOM_SECTIONS, Article, normalize_id, parse_article
 from .errors import KBSearchError
 from .snippets import make_snippet
 from .thesaurus import QueryTerm, expand
@@ -643,8 +643,13 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
 
 
 def _sections_of(art: Article, terms: set[str]) -> dict[str, list[str]]:
-    """``{term: [section names]}``: where in the article each term occurs."""
-    parts = [("title", art.title)] + [(sec.name, sec.heading + "\n" + sec.text) for sec in art.sections]
+    """``{term: [section names]}``: where in the article each term occurs
+    (``message`` for the messages SYMPTOMS shows, which weigh more)."""
+    parts = [("title", art.title)]
+    for sec in art.sections:
+        parts.append((sec.name, sec.heading + "\n" + sec.text))
+        if sec.name in SYMPTOM_SECTIONS and not any(name == "message" for name, _ in parts):
+            parts.append(("message", "\n\n".join(art.messages)))
     if art.query_words:
         parts.append(("query words", art.query_words))
     out: dict[str, list[str]] = {}

@@ -6,7 +6,7 @@ import pytest
 from kbsearch import KnowledgeBase
 from kbsearch.analysis import analyze_list
 from kbsearch.errors import KBSearchError
-from kbsearch.ingest import article_document, find_files, index_paths
+from kbsearch.ingest import MESSAGE_WEIGHT, SECTION_WEIGHTS, article_document, find_files, index_paths
 from kbsearch.article import parse_file
 
 from .conftest import DATA
@@ -255,7 +255,10 @@ def test_only_a_message_set_off_from_the_prose_is_in_the_message_field(symptoms,
     art = parse_article(f"DOCUMENT:Q123456  01-JAN-1999  [sms]\nTITLE   :Copy Fails\n\nSYMPTOMS\n========\n\n{symptoms}")
     doc = article_document(art, "/x/Q123456.TXT", "1:2")
     assert "win32" in {t for _, toks in doc["symptoms"] for _, t in toks}
+    weights = {t: w for w, toks in doc["body"] for _, t in toks}
     if shown is None:
         assert "message" not in doc
+        assert weights["win32"] == SECTION_WEIGHTS["symptoms"]
     else:
         assert [t for _, toks in doc["message"] for _, t in toks] == shown
+        assert weights["win32"] == MESSAGE_WEIGHT and weights["log"] == SECTION_WEIGHTS["symptoms"]
