@@ -126,7 +126,10 @@ def test_parse_article_on_any_bytes(data):
 # Printable text without line breaks (parse_article splits lines itself).
 line_chars = st.characters(exclude_categories=("Cs", "Cc", "Zl", "Zp"), exclude_characters="\x85")
 line = st.text(line_chars, max_size=80)
-heading = st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ "), min_size=3, max_size=24).map(str.strip).filter(bool)
+heading = st.one_of(
+    st.just("SYMPTOMS"),
+    st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ "), min_size=3, max_size=24).map(str.strip).filter(bool),
+)
 MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 
 
@@ -154,6 +157,8 @@ def article_files(draw):
     for _ in range(draw(st.integers(0, 5))):
         h = draw(heading)
         lines += ["", h, "=" * len(h), ""] + draw(st.lists(line, max_size=8))
+        if draw(st.booleans()):  # a paragraph set off from the prose, as articles show messages
+            lines += ["", "   " + draw(line), ""] + draw(st.lists(line, max_size=3))
     if draw(st.booleans()):
         lines += ["", f"Additional query words: {draw(line)}"]
     if draw(st.booleans()):
@@ -179,6 +184,10 @@ def test_article_shaped_text_keeps_its_id(case):
     assert art.id == aid
     if title is not None:
         assert art.title == title
+    symptoms = art.section("symptoms").split()
+    for message in art.messages:  # shown text is SYMPTOMS' own, word for word
+        words = message.split()
+        assert words and any(symptoms[i:i + len(words)] == words for i in range(len(symptoms)))
 
 
 @settings(max_examples=25, deadline=None)
