@@ -235,6 +235,9 @@ def stats(as_json, index_dir):
     click.echo(f"{st['articles']} articles in {st['index']}")
     for name, n in st["products"].items():
         click.echo(f"{n:8}  {name}")
+    if st["missing_fields"]:
+        click.echo(f"Made by an older kbsearch, without {', '.join(st['missing_fields'])}: "
+                   f"`kbsearch index --rebuild PATH...` adds them.", err=True)
 
 
 @cli.command("eval")

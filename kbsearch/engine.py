@@ -274,6 +274,10 @@ class Writer:
         rebuild that replaces the old index in one step.
         """
         w = self._w
+        if replace_all:
+            # The segments were written with today's schema: an index made
+            # by an older version gains the fields it lacked.
+            w.schema = make_schema()
         # Small segments left by earlier incremental runs are merged (Whoosh's
         # MERGE_SMALL policy), so daily updates do not pile up segments.
         final = [] if replace_all else list(w._merge_segments(MERGE_SMALL, False, False))
@@ -338,8 +342,8 @@ class _SegmentBuilder(SegmentWriter):
     def add_document(self, **fields) -> None:
         self._check_state()
         schema = self.schema
-        # A field an index made by an older version lacks (``anchor``) is left
-        # out: such an index keeps working, and gains it on a rebuild.
+        # A field an index made by an older version lacks (``message``) is
+        # left out: such an index keeps working, and gains it on a rebuild.
         names = sorted(n for n in fields if not n.startswith("_") and n in schema)
         docnum = self.docnum
         pdw = self.perdocwriter
@@ -417,14 +421,18 @@ def _add_postings(pw, docs: list, weights: list, values: list, lengths: list) ->
             pw._maxlength = max(ls)
 
 
-def write_segment(index_dir: str, docs: Iterable[dict], limitmb: int = 1024):
+def write_segment(index_dir: str, docs: Iterable[dict], limitmb: int = 1024, current_schema: bool = False):
     """Write ``docs`` into a new, uncommitted segment; returns it (or None if empty).
 
     Runs without the lock: only a parent holding :class:`Writer` may commit
-    the segment it returns.
+    the segment it returns. With ``current_schema`` (for a rebuild) the
+    segment has every field of today's schema, even in an index made by an
+    older version; otherwise only the index's own fields.
     """
     ix = windex.open_dir(index_dir, indexname=INDEX_NAME)
     w = _SegmentBuilder(ix, _lk=False, limitmb=limitmb, **_SEGMENT_OPTIONS)
+    if current_schema:
+        w.schema = make_schema()
     # The builder keeps millions of small lists alive until the flush, and the
     # cyclic garbage collector would walk them over and over (17% of a worker's
     # time at 14,000 articles). Nothing here makes reference cycles.
@@ -592,6 +600,11 @@ class Engine:
     def has_field(self, fieldname: str) -> bool:
         """Whether this index has ``fieldname`` (an older one may lack a new field)."""
         return fieldname in self.schema
+
+    def missing_fields(self) -> list[str]:
+        """The fields of today's schema that this index, made by an older
+        version, lacks: ranking works without them, a rebuild adds them."""
+        return [name for name in make_schema().names() if name not in self.schema]
 
     def postings(self, fieldname: str, term: str) -> Postings | None:
         """All postings of ``term`` in ``fieldname``, or None if it is absent."""

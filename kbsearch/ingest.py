@@ -317,8 +317,10 @@ class _Done:
     reason: str = ""
 
 
-def _work(index_dir: str, items: list[tuple[str, str, str]], counter=None) -> tuple[object, list[_Done]]:
-    """Parse and index ``items`` ((key, path, stamp)) into one new segment."""
+def _work(index_dir: str, items: list[tuple[str, str, str]], counter=None,
+          rebuild: bool = False) -> tuple[object, list[_Done]]:
+    """Parse and index ``items`` ((key, path, stamp)) into one new segment
+    (for a ``rebuild``, with every field of today's schema)."""
     done: list[_Done] = []
 
     def docs():
@@ -341,12 +343,12 @@ def _work(index_dir: str, items: list[tuple[str, str, str]], counter=None) -> tu
             with counter.get_lock():
                 counter.value += len(items) & 63
 
-    seg = engine.write_segment(index_dir, docs())
+    seg = engine.write_segment(index_dir, docs(), current_schema=rebuild)
     return seg, done
 
 
 def _work_star(args):
-    return _work(*args[:2], counter=_COUNTER)
+    return _work(*args[:2], counter=_COUNTER, rebuild=args[2])
 
 
 _COUNTER = None
@@ -402,7 +404,7 @@ def _run(ix, writer, index_dir, roots, rebuild, procs, progress) -> IndexReport:
             todo.append((key, path, stamp))
     gone = [k for k in indexed if k not in files and under_roots(k)]
 
-    segments, done = _parallel(index_dir, todo, procs, progress)
+    segments, done = _parallel(index_dir, todo, procs, progress, rebuild)
 
     # Settle duplicate Q-numbers: the newer article wins, then the later path.
     best: dict[str, _Done] = {}
@@ -456,7 +458,7 @@ def _run(ix, writer, index_dir, roots, rebuild, procs, progress) -> IndexReport:
     return report
 
 
-def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress | None):
+def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress | None, rebuild: bool = False):
     """Split ``todo`` over worker processes; returns (segments, per-segment results)."""
     total = len(todo)
     if total == 0:
@@ -464,7 +466,7 @@ def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress 
     procs = procs or os.cpu_count() or 1
     if procs <= 1 or total < PARALLEL_MIN_FILES:
         counter = _LocalCounter()
-        seg, done = _work(index_dir, todo, counter)
+        seg, done = _work(index_dir, todo, counter, rebuild)
         if progress:
             progress(total, total)
         return [seg], [done]
@@ -473,7 +475,7 @@ def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress 
     ctx = mp.get_context("fork")
     counter = ctx.Value("q", 0)
     with ctx.Pool(procs, initializer=_init_worker, initargs=(counter, os.getpid())) as pool:
-        res = pool.map_async(_work_star, [(index_dir, s) for s in shards])
+        res = pool.map_async(_work_star, [(index_dir, s, rebuild) for s in shards])
         while not res.ready():
             res.wait(0.2)
             if progress:

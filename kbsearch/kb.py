@@ -135,11 +135,13 @@ class KnowledgeBase:
         return art
 
     def stats(self) -> dict:
-        """Article count and counts by product, most common first."""
+        """Article count and counts by product, most common first, and the
+        fields an index made by an older version lacks (``missing_fields``)."""
         eng = self.engine
         by_product = eng.count_by_product()
         ordered = dict(sorted(by_product.items(), key=lambda kv: (-kv[1], kv[0])))
-        return {"articles": eng.doc_count, "index": self.path, "products": ordered}
+        return {"articles": eng.doc_count, "index": self.path, "products": ordered,
+                "missing_fields": eng.missing_fields()}
 
     def evaluate(self, judgments_path: str | os.PathLike) -> "evaluate.Scores":
         """MRR@10, hit@10 and nDCG@10 of this index's ranking on a judgments file."""

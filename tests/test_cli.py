@@ -214,8 +214,19 @@ def test_stats(runner, seed_index):
     data = json.loads(r.output)
     assert data["articles"] == 2
     assert data["products"]["Microsoft Windows NT"] == 1
+    assert data["missing_fields"] == []
     r = run(runner, "stats", "--index", str(seed_index))
-    assert r.output.startswith("2 articles in")
+    assert r.output.startswith("2 articles in") and "older kbsearch" not in r.output
+
+
+def test_stats_says_an_older_index_lacks_fields(runner, seed_index, monkeypatch):
+    from kbsearch import engine
+
+    monkeypatch.setattr(engine.Engine, "missing_fields", lambda self: ["message"])
+    assert json.loads(run(runner, "stats", "--json", "--index", str(seed_index)).output)["missing_fields"] == ["message"]
+    r = run(runner, "stats", "--index", str(seed_index))
+    assert r.exit_code == 0
+    assert "without message: `kbsearch index --rebuild PATH...` adds them" in r.output
 
 
 def test_help_lists_commands(runner):

@@ -262,3 +262,39 @@ def test_only_a_message_set_off_from_the_prose_is_in_the_message_field(symptoms,
     else:
         assert [t for _, toks in doc["message"] for _, t in toks] == shown
         assert weights["win32"] == MESSAGE_WEIGHT and weights["log"] == SECTION_WEIGHTS["symptoms"]
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_rebuild_gives_an_older_index_the_fields_it_lacks(tmp_path, monkeypatch, parallel):
+    from kbsearch import engine, ingest
+
+    today = engine.make_schema
+
+    def older():  # the schema before the message field
+        schema = today()
+        schema.remove("message")
+        return schema
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("Q168845.TXT", "Q280515.TXT"):
+        shutil.copy(DATA / name, src / name)
+    ix = str(tmp_path / "ix")
+    monkeypatch.setattr(engine, "make_schema", older)
+    index_paths(ix, [str(src)], procs=1)
+    monkeypatch.setattr(engine, "make_schema", today)
+    if parallel:
+        monkeypatch.setattr(ingest, "PARALLEL_MIN_FILES", 1)
+
+    def state():
+        with KnowledgeBase.open(ix) as kb:
+            return kb.stats()["missing_fields"], [h.id for h in kb.search('message:"unable to delete"')]
+
+    assert state() == (["message"], [])
+    (src / "Q168845.TXT").touch()
+    os.utime(src / "Q168845.TXT", (1, 1))
+    index_paths(ix, [str(src)], procs=2)  # an update keeps the index's own fields
+    assert state() == (["message"], [])
+    report = index_paths(ix, [str(src)], procs=2, rebuild=True)
+    assert report.articles == 2
+    assert state() == ([], ["Q168845"])
