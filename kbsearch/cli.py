@@ -74,7 +74,12 @@ def cli():
 @json_option
 @index_option
 def search(query, limit, product, version, keyword, explain, vocabulary, as_json, index_dir):
-    """Rank articles for QUERY: free text, an article number, or Whoosh syntax."""
+    """Rank articles for QUERY: free text, an article number, or Whoosh syntax.
+
+    Syntax fields: body (default), title, symptoms, message (the messages
+    SYMPTOMS shows), product, version, keyword, tag, issue, cites, id, date;
+    e.g. message:"access is denied", title:printer.
+    """
     from .errors import KBSearchError
 
     text = " ".join(query)
@@ -223,7 +228,8 @@ def show(article_id, as_json, index_dir):
 @json_option
 @index_option
 def stats(as_json, index_dir):
-    """How many articles the index holds, by product."""
+    """How many articles the index holds, by product (and the fields an
+    index made by an older kbsearch lacks: a --rebuild adds them)."""
     kb = _open(index_dir)
     try:
         st = kb.stats()

@@ -498,7 +498,7 @@ def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k
                 in_text, in_topics, near = _phrase_hits(sc.found, sc.pairs, d, sc.linked)
                 seen[d] = ((in_text + in_topics) / len(sc.pairs), near / len(sc.pairs),
                            QUOTE_MIN_PAIRS > 0 and in_text == len(sc.pairs) >= QUOTE_MIN_PAIRS
-                           and _quoted_in_symptoms(eng, sc.found, sc.pairs, d))
+                           and _shown_as_message(eng, sc.found, sc.pairs, d))
             share, near_share, as_symptom = seen[d]
             s *= (1.0 + PHRASE_BOOST * share) * (1.0 + PROXIMITY_BOOST * near_share)
             seen_quote = seen_quote or (as_symptom and in_scope)
@@ -514,8 +514,8 @@ def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k
     return out[:k], seen_quote
 
 
-def _quoted_in_symptoms(eng: engine.Engine, found: dict[str, _Evidence], pairs: list[tuple[str, str, int]],
-                        docnum: int) -> bool:
+def _shown_as_message(eng: engine.Engine, found: dict[str, _Evidence], pairs: list[tuple[str, str, int]],
+                      docnum: int) -> bool:
     """Whether every adjacent query-word pair stands at its distance inside
     a message the document's SYMPTOMS shows (in an index made before the
     ``message`` field, anywhere in its SYMPTOMS)."""
@@ -632,7 +632,7 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
             "title": 1.0 if quoted else round(float(by_share[docnum]), 3),
             "title_cover": 1.0 if quoted else round(float(by_cover[docnum]), 3),
             "quoted": quoted,
-            "symptoms_quote": round(1.0 + QUOTE_SYMPTOMS_BOOST, 3) if quoted and pairs and _quoted_in_symptoms(
+            "symptoms_quote": round(1.0 + QUOTE_SYMPTOMS_BOOST, 3) if quoted and pairs and _shown_as_message(
                 eng, found, pairs, docnum) else 1.0,
             "phrase": round(1.0 + PHRASE_BOOST * (in_text + in_topics) / max(1, len(pairs)), 3),
             "proximity": round(1.0 + PROXIMITY_BOOST * near / max(1, len(pairs)), 3),
@@ -648,7 +648,7 @@ def _sections_of(art: Article, terms: set[str]) -> dict[str, list[str]]:
     parts = [("title", art.title)]
     for sec in art.sections:
         parts.append((sec.name, sec.heading + "\n" + sec.text))
-        if sec.name in SYMPTOM_SECTIONS and not any(name == "message" for name, _ in parts):
+        if sec.name in SYMPTOM_SECTIONS:
             parts.append(("message", "\n\n".join(art.messages)))
     if art.query_words:
         parts.append(("query words", art.query_words))

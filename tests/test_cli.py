@@ -247,3 +247,11 @@ def test_eval_command(runner, seed_index, tmp_path):
     bad.write_text("{}\n")
     r = runner.invoke(cli, ["eval", str(bad), "--index", str(seed_index)])
     assert r.exit_code == 1 and "not a judgment line" in r.output
+
+
+def test_search_help_names_every_syntax_field(runner):
+    from kbsearch import engine
+
+    r = run(runner, "search", "--help")
+    listed = r.output.split("Syntax fields:")[1].split("e.g.")[0]
+    assert all(name in listed for name in engine.TEXT_FIELDS + engine.KEYWORD_FIELDS)
