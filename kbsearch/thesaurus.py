@@ -36,6 +36,11 @@ _SAME = [
     ("app", "program", "applic"),
     ("pwd", "password"),
     ("sound", "audio"),
+    ("slow", "slowli"),
+    ("administ", "administr"),
+    ("grey", "gray"),
+    ("wfw", "wfwg"),
+    ("popup", "pop-up"),
 ]
 
 # Short forms a user types for a word articles write out: full weight, one
@@ -43,6 +48,15 @@ _SAME = [
 _SHORT = [
     ("win", "window"),
     ("2k", "2000"),
+    ("sync", "synchron"),
+    ("config", "configur"),
+    ("svc", "servic"),
+    ("srv", "server"),
+    ("svr", "server"),
+    ("msg", "messag"),
+    ("perf", "perform"),
+    ("auth", "authent"),
+    ("mem", "memori"),
 ]
 
 # Contractions a user types where articles mostly write the words out.
@@ -61,7 +75,13 @@ _JARGON = [
     (("vanish", "gone"), ("disappear",)),
     (("patch",), ("hotfix", "fix")),
     (("nic",), ("adapt",)),
-    (("machin",), ("comput",)),
+    (("machin", "pc"), ("comput",)),
+    (("miss",), ("lost", "disappear")),
+    (("edit",), ("modifi", "chang")),
+    (("manag",), ("administ", "administr")),
+    (("grey", "gray"), ("unavail", "dim")),
+    (("ram",), ("memori",)),
+    (("corrupt",), ("damag",)),
     (("laptop", "notebook"), ("portabl",)),
     (("admin",), ("administr",)),
     (("db",), ("databas",)),
@@ -71,10 +91,11 @@ _JARGON = [
 # ``index`` in the phrase.
 _PHRASES = {
     ("lock", "up"): (0, ("hang", "freez", "lockup", "respond")),
-    ("dos", "box"): (1, ("prompt",)),
-    ("dos", "window"): (1, ("prompt",)),
-    ("dos", "shell"): (1, ("prompt",)),
+    ("dos", "box"): (1, ("prompt", "session")),
+    ("dos", "window"): (1, ("prompt", "session")),
+    ("dos", "shell"): (1, ("prompt", "session")),
     ("dos", "session"): (1, ("prompt",)),
+    ("dos", "prompt"): (1, ("session",)),
     ("blue", "screen"): (1, ("stop", "trap")),
     ("hard", "drive"): (1, ("disk",)),
     ("video", "card"): (1, ("adapt",)),
@@ -91,6 +112,11 @@ _COMPACT = [
     (re.compile(r"ie(\d)(\d?)"), lambda m: ["internet", "explor", _version(m.group(1), m.group(2))]),
     (re.compile(r"vb(\d)"), lambda m: ["visual", "basic", _version(m.group(1), "")]),
     (re.compile(r"sp(\d{1,2}a?)"), lambda m: ["servic", "pack", m.group(1)]),
+    (re.compile(r"iis(\d)"), lambda m: ["ii", _version(m.group(1), "")]),
+    (re.compile(r"sql(\d)(\d?)"), lambda m: ["sql", _version(m.group(1), m.group(2))]),
+    (re.compile(r"sql(2k|2000)"), lambda m: ["sql", "2000"]),
+    (re.compile(r"(?:office|off)(97|95|2000|xp)"), lambda m: ["offic", m.group(1)]),
+    (re.compile(r"(word|excel|access)(97|95|2000|xp)"), lambda m: [stem(m.group(1)), m.group(2)]),
 ]
 _VERSION_RE = re.compile(r"\d{1,2}")
 
