@@ -14,6 +14,7 @@ import datetime as _dt
 import re
 import textwrap
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from .errors import KBSearchError
 
@@ -30,6 +31,7 @@ __all__ = [
     "parse_article",
     "parse_file",
     "prose_indent",
+    "quoted_pieces",
     "reference_runs",
 ]
 
@@ -138,19 +140,29 @@ class Article:
     def solution_type(self) -> str:
         return self.footer.get("Solution Type", "").strip()
 
+    def _symptom_paragraphs(self) -> Iterator[tuple[str, bool]]:
+        """SYMPTOMS' own paragraphs (not the ones citing other articles),
+        each flagged when it is set off from the prose."""
+        for sec in self.sections:
+            if sec.name in SYMPTOM_SECTIONS:
+                indent = prose_indent(sec.text)
+                for run, ref in reference_runs(sec.text):
+                    if not ref:
+                        yield from displayed_paragraphs(run, indent)
+
     @property
     def messages(self) -> list[str]:
         """What SYMPTOMS shows the user sees, as the article sets it off from
         its prose: error messages, dialog text, event log entries."""
-        out = []
-        for sec in self.sections:
-            if sec.name not in SYMPTOM_SECTIONS:
-                continue
-            indent = prose_indent(sec.text)
-            for run, ref in reference_runs(sec.text):
-                if not ref:
-                    out += [textwrap.dedent(p).strip() for p, shown in displayed_paragraphs(run, indent) if shown]
-        return out
+        return [textwrap.dedent(p).strip() for p, shown in self._symptom_paragraphs() if shown]
+
+    @property
+    def quotes(self) -> list[str]:
+        """What SYMPTOMS' prose puts in quotation marks (two words or more):
+        a message as an article cites it inline ("... you receive the error
+        message "Access is denied""), a menu or button as the screen names it."""
+        return [" ".join(q.split()) for p, shown in self._symptom_paragraphs() if not shown
+                for q, quoted in quoted_pieces(p) if quoted]
 
     @property
     def body(self) -> str:
@@ -605,6 +617,25 @@ def displayed_paragraphs(text: str, indent: int) -> list[tuple[str, bool]]:
     return [(p, _indent(p) > indent) for p in _PARAGRAPH_RE.split(text) if p.strip()]
 
 
+# Quoted text in prose: between straight double quotes, over at most four lines.
+_QUOTE_RE = re.compile(r'"([^"\n]*(?:\n[^"\n]*){0,3})"')
+
+
+def quoted_pieces(paragraph: str) -> list[tuple[str, bool]]:
+    """Split a prose paragraph at its quotations, flagging the quoted text of
+    two words or more: what the article cites as the screen shows it. Joining
+    the pieces gives back ``paragraph``."""
+    out: list[tuple[str, bool]] = []
+    last = 0
+    for m in _QUOTE_RE.finditer(paragraph):
+        if len(m.group(1).split()) < 2:
+            continue
+        out += [(paragraph[last:m.start(1)], False), (m.group(1), True)]
+        last = m.end(1)
+    out.append((paragraph[last:], False))
+    return [(p, quoted) for p, quoted in out if p]
+
+
 def _indent(paragraph: str) -> int:
     return min(len(ln) - len(ln.lstrip(" \t")) for ln in paragraph.split("\n") if ln.strip())
 
@@ -628,4 +659,5 @@ def article_dict(art: Article) -> dict:
     d["versions"] = art.versions
     d["issue_type"] = art.issue_type
     d["messages"] = art.messages
+    d["quotes"] = art.quotes
     return d

@@ -77,7 +77,7 @@ def search(query, limit, product, version, keyword, explain, vocabulary, as_json
     """Rank articles for QUERY: free text, an article number, or Whoosh syntax.
 
     Syntax fields: body (default), title, symptoms, message (the messages
-    SYMPTOMS shows), product, version, keyword, tag, issue, cites, id, date;
+    SYMPTOMS shows or quotes), product, version, keyword, tag, issue, cites, id, date;
     e.g. message:"access is denied", title:printer.
     """
     from .errors import KBSearchError

@@ -11,8 +11,8 @@ Design notes, measured on the full archive:
   title/symptoms/cause/... evidence. Querying one field instead of six keeps
   free-text queries fast. ``title`` and ``symptoms`` are also fields of
   their own (for the title factor and fielded syntax), and so is
-  ``message``, the messages SYMPTOMS shows (for reading a query as a pasted
-  message); more per-section fields cost 5% of the build each for little use.
+  ``message``, the messages SYMPTOMS shows or quotes (for reading a query as
+  a pasted message); more per-section fields cost 5% of the build each for little use.
 * Documents arrive pre-analysed (``(weight, [(pos, term), ...])`` lists from
   :mod:`kbsearch.analysis`): a text is analysed once even when it feeds two
   fields, and no Whoosh ``Token`` objects are made at index time.

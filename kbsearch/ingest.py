@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from . import engine
 from .analysis import analyze_list, analyze_pieces
 from .article import (SYMPTOM_SECTIONS, Article, NotAnArticle, displayed_paragraphs, parse_article,
-                      prose_indent, reference_runs)
+                      prose_indent, quoted_pieces, reference_runs)
 from .errors import KBSearchError
 
 # Posting weights of the sections inside the ``body`` composite field (BM25F
@@ -178,22 +178,25 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
                 per_field[also].append((1.0, toks))
         return toks
 
-    def add_symptoms(pieces: list[tuple[str, bool]], weight: float) -> None:
-        # SYMPTOMS as one run of text; the messages it shows weigh
-        # MESSAGE_WEIGHT and are also the ``message`` field, at the same positions.
+    def add_symptoms(pieces: list[tuple[str, str]], weight: float) -> None:
+        # SYMPTOMS as one run of text. The messages it shows weigh
+        # MESSAGE_WEIGHT; they and what its prose quotes are also the
+        # ``message`` field, at the same positions.
         nonlocal pos
         parts = analyze_pieces([p for p, _ in pieces], pos)
         toks = [t for part in parts for t in part]
         if toks:
             pos = toks[-1][0] + SECTION_GAP
-            prose = [t for part, (_, is_shown) in zip(parts, pieces) if not is_shown for t in part]
-            shown = [t for part, (_, is_shown) in zip(parts, pieces) if is_shown for t in part]
+            kinds = [kind for _, kind in pieces]
+            prose = [t for part, kind in zip(parts, kinds) if kind != "shown" for t in part]
+            shown = [t for part, kind in zip(parts, kinds) if kind == "shown" for t in part]
             for w, ts in ((weight, prose), (MESSAGE_WEIGHT, shown)):
                 if ts:
                     body.append((w, ts))
             per_field["symptoms"].append((1.0, toks))
-            if shown:
-                per_field["message"].append((1.0, shown))
+            message = [t for part, kind in zip(parts, kinds) if kind != "prose" for t in part]
+            if message:
+                per_field["message"].append((1.0, message))
 
     title_toks = add(art.title, _weight("title"))
     if art.applies_to:
@@ -207,8 +210,8 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
         runs = reference_runs(sec.text) or [("", False)]
         for i, (text, ref) in enumerate(runs):
             if also and not ref:
-                head = [(sec.heading, False)] if i == 0 else []
-                add_symptoms(head + displayed_paragraphs(text, indent), _weight(name))
+                add_symptoms(([(sec.heading, "prose")] if i == 0 else []) + _symptom_pieces(text, indent),
+                             _weight(name))
                 continue
             if i == 0 and not ref:
                 text = sec.heading + "\n" + text
@@ -283,6 +286,18 @@ def _norm_version(v: str) -> str:
         tail = tail.rstrip("0") or "0"
         return f"{head.lstrip('0') or '0'}.{tail}"
     return v
+
+
+def _symptom_pieces(text: str, indent: int) -> list[tuple[str, str]]:
+    """SYMPTOMS text in pieces, each ``prose``, ``shown`` (a paragraph set off
+    from the prose) or ``quoted`` (text the prose quotes)."""
+    out: list[tuple[str, str]] = []
+    for para, shown in displayed_paragraphs(text, indent):
+        if shown:
+            out.append((para, "shown"))
+        else:
+            out += [(p, "quoted" if quoted else "prose") for p, quoted in quoted_pieces(para)]
+    return out
 
 
 def read_article(path: str) -> Article:

@@ -45,14 +45,14 @@ TITLE_BOOST = 0.3
 TITLE_COVER_BOOST = 0.5
 # A quoted message: when an article shows a query of at least this many
 # adjacent word pairs word for word as a message in its SYMPTOMS (set off
-# from the prose, as KB articles show what the user sees), the query is a
-# pasted message: the quote is the evidence and the title factors are
+# from the prose, as KB articles show what the user sees, or quoted in it),
+# the query is a pasted message: the quote is the evidence and the title factors are
 # dropped. A title that repeats the message is no better evidence than a body
 # that quotes it, and the articles whose titles say it are often about a
 # different program that shows the same message. 0 turns this off.
 QUOTE_MIN_PAIRS = 2
-# Where a quote counts: ``message`` (what SYMPTOMS sets off from its prose)
-# or ``symptoms`` (anywhere in it, as before the message field).
+# Where a quote counts: ``message`` (what SYMPTOMS sets off from its prose
+# or puts in quotation marks) or ``symptoms`` (anywhere in it, as before the message field).
 QUOTE_FIELD = "message"
 # ... and the articles that show it so count this much more than those that
 # only mention it.
@@ -517,7 +517,7 @@ def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k
 def _shown_as_message(eng: engine.Engine, found: dict[str, _Evidence], pairs: list[tuple[str, str, int]],
                       docnum: int) -> bool:
     """Whether every adjacent query-word pair stands at its distance inside
-    a message the document's SYMPTOMS shows (in an index made before the
+    a message the document's SYMPTOMS shows or quotes (in an index made before the
     ``message`` field, anywhere in its SYMPTOMS)."""
     field = QUOTE_FIELD if eng.has_field(QUOTE_FIELD) else "symptoms"
     pos: dict[str, set[int]] = {}
@@ -644,12 +644,12 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
 
 def _sections_of(art: Article, terms: set[str]) -> dict[str, list[str]]:
     """``{term: [section names]}``: where in the article each term occurs
-    (``message`` for the messages SYMPTOMS shows, which weigh more)."""
+    (``message`` for the messages SYMPTOMS shows or quotes)."""
     parts = [("title", art.title)]
     for sec in art.sections:
         parts.append((sec.name, sec.heading + "\n" + sec.text))
         if sec.name in SYMPTOM_SECTIONS:
-            parts.append(("message", "\n\n".join(art.messages)))
+            parts.append(("message", "\n\n".join(art.messages + art.quotes)))
     if art.query_words:
         parts.append(("query words", art.query_words))
     out: dict[str, list[str]] = {}

@@ -11,6 +11,7 @@ from kbsearch.article import (
     parse_article,
     parse_file,
     prose_indent,
+    quoted_pieces,
     reference_runs,
 )
 from kbsearch.errors import KBSearchError
@@ -313,3 +314,18 @@ def test_messages_leave_out_prose_mentions_and_cited_articles():
         "CAUSE\n=====\n\n   An indented paragraph in CAUSE.\n"
     )
     assert a.messages == ["Print job 4 could not be sent."]
+    assert a.quotes == ["Printer not ready"]  # what the prose quotes is kept apart
+
+
+@pytest.mark.parametrize("paragraph, quoted", [
+    ('You receive "Access is denied" and it stops.', ["Access is denied"]),
+    ('Click "Add/Remove Programs", then "OK".', ["Add/Remove Programs"]),  # one word is a name, not a quote
+    ('The message\n"Cannot find\nthe file" appears.', ["Cannot find\nthe file"]),
+    ('An unclosed "quote runs on', []),
+    ('No quotes at all.', []),
+    ('"Two words" only', ["Two words"]),
+])
+def test_quoted_pieces(paragraph, quoted):
+    pieces = quoted_pieces(paragraph)
+    assert [p for p, q in pieces if q] == quoted
+    assert "".join(p for p, _ in pieces) == paragraph

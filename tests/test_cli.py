@@ -207,6 +207,7 @@ def test_show_json(runner, seed_index):
     assert [s["heading"] for s in data["sections"]] == ["SYMPTOMS", "CAUSE", "RESOLUTION", "STATUS"]
     assert data["messages"] == ["Copying X:\\SMS\\inboxes\\clidata.src\\client.lkp to\n"
                                 "\\\\SERVER\\CAP_XYZ\\clidata.box\\client.lkp, Failed, Win32 Error = 32"]
+    assert data["quotes"] == []  # its SYMPTOMS' prose quotes nothing
 
 
 def test_stats(runner, seed_index):

@@ -245,23 +245,34 @@ def test_the_message_symptoms_shows_is_a_field_at_the_bodys_positions():
     assert sorted(symptoms) == sorted(analyze_list(text, start))
 
 
-@pytest.mark.parametrize("symptoms, shown", [
-    ("Copying client.lkp fails with this line in the log:\n\n   Failed, Win32 Error = 32\n", ["fail", "win32", "error", "32"]),
-    ("Copying client.lkp fails with \"Failed, Win32 Error = 32\" in the log.\n", None),
+@pytest.mark.parametrize("symptoms, message, weight", [
+    # set off from the prose: in the message field, weighing as a message
+    ("Copying client.lkp fails with this line in the log:\n\n   Failed, Win32 Error = 32\n",
+     ["fail", "win32", "error", "32"], MESSAGE_WEIGHT),
+    # quoted in the prose: in the message field, weighing as the prose around it
+    ("Copying client.lkp fails with \"Failed, Win32 Error = 32\" in the log.\n",
+     ["fail", "win32", "error", "32"], SECTION_WEIGHTS["symptoms"]),
+    # one quoted word is a name, not a message; unquoted prose is never one
+    ("Copying \"client.lkp\" fails with Failed, Win32 Error = 32 in the log.\n", None, SECTION_WEIGHTS["symptoms"]),
 ])
-def test_only_a_message_set_off_from_the_prose_is_in_the_message_field(symptoms, shown):
+def test_what_symptoms_shows_or_quotes_is_in_the_message_field(symptoms, message, weight):
     from kbsearch.article import parse_article
 
     art = parse_article(f"DOCUMENT:Q123456  01-JAN-1999  [sms]\nTITLE   :Copy Fails\n\nSYMPTOMS\n========\n\n{symptoms}")
     doc = article_document(art, "/x/Q123456.TXT", "1:2")
-    assert "win32" in {t for _, toks in doc["symptoms"] for _, t in toks}
+    symptoms_field = [pt for _, toks in doc["symptoms"] for pt in toks]
+    assert "win32" in {t for _, t in symptoms_field}
     weights = {t: w for w, toks in doc["body"] for _, t in toks}
-    if shown is None:
+    assert weights["win32"] == weight and weights["log"] == SECTION_WEIGHTS["symptoms"]
+    if message is None:
         assert "message" not in doc
-        assert weights["win32"] == SECTION_WEIGHTS["symptoms"]
     else:
-        assert [t for _, toks in doc["message"] for _, t in toks] == shown
-        assert weights["win32"] == MESSAGE_WEIGHT and weights["log"] == SECTION_WEIGHTS["symptoms"]
+        shown = [pt for _, toks in doc["message"] for pt in toks]
+        assert [t for _, t in shown] == message
+        assert set(shown) <= set(symptoms_field)  # at the body's positions
+    # splitting SYMPTOMS into pieces moves no word
+    start = min(p for p, _ in symptoms_field)
+    assert sorted(symptoms_field) == sorted(analyze_list("SYMPTOMS\n" + art.section("symptoms"), start))
 
 
 @pytest.mark.parametrize("parallel", [False, True])

@@ -159,6 +159,8 @@ def article_files(draw):
         lines += ["", h, "=" * len(h), ""] + draw(st.lists(line, max_size=8))
         if draw(st.booleans()):  # a paragraph set off from the prose, as articles show messages
             lines += ["", "   " + draw(line), ""] + draw(st.lists(line, max_size=3))
+        if draw(st.booleans()):  # a message quoted in a sentence
+            lines += [f'{draw(line)} "{draw(line)}" {draw(line)}']
     if draw(st.booleans()):
         lines += ["", f"Additional query words: {draw(line)}"]
     if draw(st.booleans()):
@@ -188,6 +190,8 @@ def test_article_shaped_text_keeps_its_id(case):
     for message in art.messages:  # shown text is SYMPTOMS' own, word for word
         words = message.split()
         assert words and any(symptoms[i:i + len(words)] == words for i in range(len(symptoms)))
+    for quote in art.quotes:  # and so is quoted text, though a quotation mark may touch a word
+        assert len(quote.split()) >= 2 and quote in " ".join(symptoms)
 
 
 @settings(max_examples=25, deadline=None)

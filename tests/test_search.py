@@ -451,10 +451,11 @@ def test_a_title_that_is_the_query_ranks_first(tmp_path, monkeypatch, cover_boos
         assert 1.0 < covers["Q400002"] < 1.03
 
 
-def _symptom_or_notes(tmp_path, with_symptom: bool = True, shown: bool = True):
-    """Q500001 quotes a message as its symptom (``shown`` set off from its
-    prose, as articles show messages, or only in a sentence); Q500002's
-    title repeats it and its notes quote it."""
+def _symptom_or_notes(tmp_path, with_symptom: bool = True, how: str = "shown"):
+    """Q500001 has a message as its symptom (``how``: ``shown`` set off from
+    its prose, as articles show messages, ``quoted`` in a sentence, or
+    ``said`` in a sentence without quotation marks); Q500002's title repeats
+    it and its notes quote it."""
     message = "The spool drive is not ready for printing"
     articles = {
         500002: ("Spool Drive Not Ready for Printing Message Explained", {
@@ -466,8 +467,11 @@ def _symptom_or_notes(tmp_path, with_symptom: bool = True, shown: bool = True):
     }
     if with_symptom:
         articles[500001] = ("Report Writer Stops on Long Reports", {
-            "SYMPTOMS": f"When you print a long report, you may receive:\n\n   {message}." if shown else
-                        f"When you print a long report, Report Writer says {message.lower()} and stops.",
+            "SYMPTOMS": {
+                "shown": f"When you print a long report, you may receive:\n\n   {message}.",
+                "quoted": f"When you print a long report, you may receive \"{message}\" and it stops.",
+                "said": f"When you print a long report, Report Writer says {message.lower()} and stops.",
+            }[how],
         })
     return _index_articles(tmp_path, articles)
 
@@ -483,9 +487,20 @@ def test_a_message_quoted_as_a_symptom_ranks_first(tmp_path, monkeypatch, boost,
     assert factors["Q500002"]["symptoms_quote"] == 1.0
 
 
-@pytest.mark.parametrize("with_symptom, shown", [(False, True), (True, False)])
-def test_a_query_no_article_shows_as_a_symptom_is_not_a_quoted_message(tmp_path, monkeypatch, with_symptom, shown):
-    hits = _explained(_symptom_or_notes(tmp_path, with_symptom, shown), "spool drive is not ready for printing",
+def test_a_message_symptoms_quotes_in_a_sentence_makes_the_query_a_quoted_message(tmp_path, monkeypatch):
+    # SYMPTOMS' prose quotes it ("... you may receive "The spool drive ..." and
+    # it stops"), as older articles cite a message: no title factor for any
+    # article, and the bonus for the one whose symptom it is.
+    hits = _explained(_symptom_or_notes(tmp_path, how="quoted"), "spool drive is not ready for printing", monkeypatch)
+    factors = {h.id: h.explanation["factors"] for h in hits}
+    assert all(f["quoted"] and f["title"] == 1.0 and f["title_cover"] == 1.0 for f in factors.values())
+    assert factors["Q500001"]["symptoms_quote"] == round(1.0 + search.QUOTE_SYMPTOMS_BOOST, 3)
+    assert factors["Q500002"]["symptoms_quote"] == 1.0
+
+
+@pytest.mark.parametrize("with_symptom, how", [(False, "shown"), (True, "said")])
+def test_a_query_no_article_shows_as_a_symptom_is_not_a_quoted_message(tmp_path, monkeypatch, with_symptom, how):
+    hits = _explained(_symptom_or_notes(tmp_path, with_symptom, how), "spool drive is not ready for printing",
                       monkeypatch)
     assert hits[0].id == "Q500002"
     assert not hits[0].explanation["factors"]["quoted"] and hits[0].explanation["factors"]["title"] > 1.0
@@ -494,22 +509,25 @@ def test_a_query_no_article_shows_as_a_symptom_is_not_a_quoted_message(tmp_path,
 def test_an_index_without_the_message_field_reads_quotes_in_all_of_symptoms(tmp_path, monkeypatch):
     from kbsearch import engine
 
-    ix = _symptom_or_notes(tmp_path, shown=False)
+    ix = _symptom_or_notes(tmp_path, how="said")
     monkeypatch.setattr(engine.Engine, "has_field", lambda self, name: name != "message")
     factors = {h.id: h.explanation["factors"] for h in _explained(ix, "spool drive is not ready for printing",
                                                                   monkeypatch)}
     assert factors["Q500001"]["quoted"] and factors["Q500001"]["symptoms_quote"] > 1.0
 
 
-@pytest.mark.parametrize("query, ids", [
-    ('message:"spool drive is not ready"', ["Q500001"]),
-    ("message:spool", ["Q500001"]),
-    ("symptoms:spool", ["Q500001", "Q500003"]),
+@pytest.mark.parametrize("how, query, ids", [
+    ("shown", 'message:"spool drive is not ready"', ["Q500001"]),
+    ("shown", "message:spool", ["Q500001"]),
+    ("quoted", 'message:"spool drive is not ready"', ["Q500001"]),
+    ("quoted", "message:report", []),  # the sentence around a quote is not the message
+    ("said", "message:spool", []),
+    ("shown", "symptoms:spool", ["Q500001", "Q500003"]),
 ])
-def test_the_message_field_holds_what_symptoms_shows(tmp_path, query, ids):
+def test_the_message_field_holds_what_symptoms_shows_or_quotes(tmp_path, how, query, ids):
     from kbsearch import KnowledgeBase
 
-    with KnowledgeBase.open(_symptom_or_notes(tmp_path)) as kb:
+    with KnowledgeBase.open(_symptom_or_notes(tmp_path, how=how)) as kb:
         assert sorted(h.id for h in kb.search(query)) == ids
 
 
