@@ -33,6 +33,7 @@ __all__ = [
     "prose_indent",
     "quoted_pieces",
     "reference_runs",
+    "symptom_pieces",
 ]
 
 
@@ -140,29 +141,28 @@ class Article:
     def solution_type(self) -> str:
         return self.footer.get("Solution Type", "").strip()
 
-    def _symptom_paragraphs(self) -> Iterator[tuple[str, bool]]:
-        """SYMPTOMS' own paragraphs (not the ones citing other articles),
-        each flagged when it is set off from the prose."""
+    def _symptom_pieces(self) -> Iterator[tuple[str, str]]:
+        """:func:`symptom_pieces` of SYMPTOMS' own text (not the paragraphs
+        citing other articles)."""
         for sec in self.sections:
             if sec.name in SYMPTOM_SECTIONS:
                 indent = prose_indent(sec.text)
                 for run, ref in reference_runs(sec.text):
                     if not ref:
-                        yield from displayed_paragraphs(run, indent)
+                        yield from symptom_pieces(run, indent)
 
     @property
     def messages(self) -> list[str]:
         """What SYMPTOMS shows the user sees, as the article sets it off from
         its prose: error messages, dialog text, event log entries."""
-        return [textwrap.dedent(p).strip() for p, shown in self._symptom_paragraphs() if shown]
+        return [textwrap.dedent(p).strip() for p, kind in self._symptom_pieces() if kind == "shown"]
 
     @property
     def quotes(self) -> list[str]:
         """What SYMPTOMS' prose puts in quotation marks (two words or more):
         a message as an article cites it inline ("... you receive the error
         message "Access is denied""), a menu or button as the screen names it."""
-        return [" ".join(q.split()) for p, shown in self._symptom_paragraphs() if not shown
-                for q, quoted in quoted_pieces(p) if quoted]
+        return [" ".join(p.split()) for p, kind in self._symptom_pieces() if kind == "quoted"]
 
     @property
     def body(self) -> str:
@@ -634,6 +634,20 @@ def quoted_pieces(paragraph: str) -> list[tuple[str, bool]]:
         last = m.end(1)
     out.append((paragraph[last:], False))
     return [(p, quoted) for p, quoted in out if p]
+
+
+def symptom_pieces(text: str, indent: int) -> list[tuple[str, str]]:
+    """SYMPTOMS text in pieces, each ``prose``, ``shown`` (a paragraph set off
+    from the prose, see :func:`displayed_paragraphs`) or ``quoted`` (text the
+    prose quotes, see :func:`quoted_pieces`). Joining them gives back the
+    words of ``text``."""
+    out: list[tuple[str, str]] = []
+    for para, shown in displayed_paragraphs(text, indent):
+        if shown:
+            out.append((para, "shown"))
+        else:
+            out += [(p, "quoted" if quoted else "prose") for p, quoted in quoted_pieces(para)]
+    return out
 
 
 def _indent(paragraph: str) -> int:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from . import engine
 from .analysis import analyze_list, analyze_pieces
-from .article import (SYMPTOM_SECTIONS, Article, NotAnArticle, displayed_paragraphs, parse_article,
-                      prose_indent, quoted_pieces, reference_runs)
+from .article import (SYMPTOM_SECTIONS, Article, NotAnArticle, parse_article, prose_indent, reference_runs,
+                      symptom_pieces)
 from .errors import KBSearchError
 
 # Posting weights of the sections inside the ``body`` composite field (BM25F
@@ -210,7 +210,7 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
         runs = reference_runs(sec.text) or [("", False)]
         for i, (text, ref) in enumerate(runs):
             if also and not ref:
-                add_symptoms(([(sec.heading, "prose")] if i == 0 else []) + _symptom_pieces(text, indent),
+                add_symptoms(([(sec.heading, "prose")] if i == 0 else []) + symptom_pieces(text, indent),
                              _weight(name))
                 continue
             if i == 0 and not ref:
@@ -286,18 +286,6 @@ def _norm_version(v: str) -> str:
         tail = tail.rstrip("0") or "0"
         return f"{head.lstrip('0') or '0'}.{tail}"
     return v
-
-
-def _symptom_pieces(text: str, indent: int) -> list[tuple[str, str]]:
-    """SYMPTOMS text in pieces, each ``prose``, ``shown`` (a paragraph set off
-    from the prose) or ``quoted`` (text the prose quotes)."""
-    out: list[tuple[str, str]] = []
-    for para, shown in displayed_paragraphs(text, indent):
-        if shown:
-            out.append((para, "shown"))
-        else:
-            out += [(p, "quoted" if quoted else "prose") for p, quoted in quoted_pieces(para)]
-    return out
 
 
 def read_article(path: str) -> Article:

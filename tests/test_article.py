@@ -12,6 +12,7 @@ from kbsearch.article import (
     parse_file,
     prose_indent,
     quoted_pieces,
+    symptom_pieces,
     reference_runs,
 )
 from kbsearch.errors import KBSearchError
@@ -315,6 +316,17 @@ def test_messages_leave_out_prose_mentions_and_cited_articles():
     )
     assert a.messages == ["Print job 4 could not be sent."]
     assert a.quotes == ["Printer not ready"]  # what the prose quotes is kept apart
+
+
+def test_symptom_pieces_say_what_each_piece_of_symptoms_is():
+    from kbsearch.analysis import analyze_list
+
+    text = 'You see "Access is denied" and then:\n\n   Error 5.\n\nIt stops.'
+    pieces = symptom_pieces(text, prose_indent(text))
+    assert pieces == [("You see \"", "prose"), ("Access is denied", "quoted"), ("\" and then:", "prose"),
+                      ("   Error 5.", "shown"), ("It stops.", "prose")]
+    # no word is lost or split
+    assert [t for p, _ in pieces for _, t in analyze_list(p)] == [t for _, t in analyze_list(text)]
 
 
 @pytest.mark.parametrize("paragraph, quoted", [
