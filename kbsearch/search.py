@@ -15,10 +15,10 @@ from bisect import bisect_left
 from collections.abc import Iterable
 
 import numpy as np
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from . import engine
-from .analysis import analyze, analyze_spans
+from .analysis import UNSTEMMED, analyze, analyze_spans, stemmed
 from .article import SYMPTOM_SECTIONS, Article, normalize_id, parse_article
 from .errors import KBSearchError
 from .snippets import make_snippet
@@ -181,7 +181,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
             cands = [c for c in cands if c.docnum not in gone]
             total -= sum(1 for d in gone if eng.doc_matches(d, q))
     else:
-        spans = query_terms(query, vocabulary)
+        spans = _as_indexed(eng, query_terms(query, vocabulary))
         terms = list(dict.fromkeys(q.term for q in spans))
         if not terms and whole is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")
@@ -219,6 +219,19 @@ def query_terms(text: str, vocabulary: bool = True) -> list[QueryTerm]:
     if vocabulary and USE_THESAURUS:
         return expand(spans)
     return [QueryTerm(*s) for s in spans]
+
+
+def _as_indexed(eng: engine.Engine, qterms: list[QueryTerm]) -> list[QueryTerm]:
+    """``qterms``, with a name the analyser keeps whole ("wins", "iis")
+    stemmed as an index made before it was kept whole has it ("win")."""
+    out = []
+    for q in qterms:
+        if q.term in UNSTEMMED and eng.postings("body", q.term) is None:
+            old = stemmed(q.term)
+            if eng.postings("body", old) is not None:
+                q = replace(q, term=old)
+        out.append(q)
+    return out
 
 
 # BM25 parameters for the body composite.

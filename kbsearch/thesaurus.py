@@ -112,7 +112,7 @@ _COMPACT = [
     (re.compile(r"ie(\d)(\d?)"), lambda m: ["internet", "explor", _version(m.group(1), m.group(2))]),
     (re.compile(r"vb(\d)"), lambda m: ["visual", "basic", _version(m.group(1), "")]),
     (re.compile(r"sp(\d{1,2}a?)"), lambda m: ["servic", "pack", m.group(1)]),
-    (re.compile(r"iis(\d)"), lambda m: ["ii", _version(m.group(1), "")]),
+    (re.compile(r"iis(\d)"), lambda m: ["iis", _version(m.group(1), "")]),
     (re.compile(r"sql(\d)(\d?)"), lambda m: ["sql", _version(m.group(1), m.group(2))]),
     (re.compile(r"sql(2k|2000)"), lambda m: ["sql", "2000"]),
     (re.compile(r"(?:office|off)(97|95|2000|xp)"), lambda m: ["offic", m.group(1)]),

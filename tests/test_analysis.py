@@ -1,6 +1,6 @@
 import pytest
 
-from kbsearch.analysis import STOP_WORDS, analyze, analyze_list, analyze_spans, query_terms, stem
+from kbsearch.analysis import STOP_WORDS, UNSTEMMED, analyze, analyze_list, analyze_spans, query_terms, stem, stemmed
 
 
 def terms(text):
@@ -68,3 +68,16 @@ def test_pieces_are_numbered_as_the_whole_text(pieces):
     parts = analyze_pieces(pieces, 7)
     assert len(parts) == len(pieces)
     assert [t for part in parts for t in part] == analyze_list("\n\n".join(pieces), 7)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("WINS servers", ["wins", "server"]),   # not "win", which users type for Windows
+    ("IIS 4.0", ["iis", "4.0"]),            # not "ii"
+    ("NetBIOS names", ["netbios", "name"]),
+    ("BIOS settings", ["bios", "set"]),
+    ("IFS drivers", ["ifs", "driver"]),     # not the stop word "if"
+    ("Windows wins", ["window", "wins"]),   # the name is kept whole whatever its case
+])
+def test_names_the_stemmer_would_cut_into_another_word_stay_whole(text, expected):
+    assert terms(text) == expected
+    assert all(stemmed(n) != n for n in UNSTEMMED)  # each one is there for a reason

@@ -606,3 +606,36 @@ def test_a_quoted_message_reads_the_same_for_any_limit(tmp_path, monkeypatch, li
     assert len(hits) == min(limit, 2)
     assert all(h.explanation["factors"]["quoted"] is quoted for h in hits)
     assert (hits[0].explanation["factors"]["title"] == 1.0) is quoted
+
+
+def _wins_and_windows(tmp_path):
+    """Q600001 is about WINS; Q600002 about Windows, which it also calls "Win"."""
+    return _index_articles(tmp_path, {
+        600001: ("WINS Database Replication Fails Between Servers", {
+            "SYMPTOMS": "Replication between two WINS servers stops after the first pull.",
+        }),
+        600002: ("Setup Cannot Find the Win Partition", {
+            "SYMPTOMS": "Windows Setup stops when Win is on the second partition.",
+        }),
+    })
+
+
+def test_wins_is_not_win(tmp_path):
+    from kbsearch import KnowledgeBase
+
+    with KnowledgeBase.open(_wins_and_windows(tmp_path)) as kb:
+        assert top(kb, "wins") == ["Q600001"]
+        assert top(kb, "win partition")[0] == "Q600002"
+
+
+def test_an_index_made_when_wins_was_stemmed_still_finds_it(tmp_path, monkeypatch):
+    from kbsearch import KnowledgeBase, analysis
+
+    with monkeypatch.context() as m:  # index the way an older kbsearch did: "WINS" as "win"
+        m.setattr(analysis, "UNSTEMMED", frozenset())
+        m.setattr(analysis, "_stem_cache", {})
+        ix = _wins_and_windows(tmp_path)
+    monkeypatch.setattr(analysis, "_stem_cache", {})
+    with KnowledgeBase.open(ix) as kb:
+        assert kb.engine.postings("body", "wins") is None  # really the old analysis
+        assert "Q600001" in top(kb, "wins")  # as "win", which is all that index has
