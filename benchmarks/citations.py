@@ -32,8 +32,8 @@ import re
 import sys
 from collections import defaultdict
 from multiprocessing import Pool
-from pathlib import Path
 
+import peers
 from kbsearch.article import parse_file
 from kbsearch.errors import KBSearchError
 
@@ -59,22 +59,13 @@ def usable(topic: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--archive", required=True, help="folder of article files")
-    ap.add_argument("--out", required=True, help="judgments file to write (outside the repository)")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--procs", type=int, default=2, help="parsing processes (default 2)")
-    ap.add_argument("--leave-out", action="append", default=[], metavar="JUDGMENTS",
-                    help="do not use the articles these judgments name (relevant or excluded)")
+    peers.add_generator_args(ap, "do not use the articles these judgments name (relevant or excluded)")
+    ap.add_argument("--procs", type=int, default=peers.PARSE_PROCS,
+                    help=f"parsing processes (default {peers.PARSE_PROCS})")
     args = ap.parse_args(argv)
+    left_out = peers.articles_named(args.leave_out, excluded=True)
 
-    left_out: set[str] = set()
-    for path in args.leave_out:
-        for line in open(path, encoding="utf-8"):
-            j = json.loads(line)
-            left_out.update(j["relevant"], j.get("exclude", []))
-
-    files = sorted(str(p) for p in Path(args.archive).rglob("*")
-                   if p.is_file() and p.suffix.lower() == ".txt")
+    files = sorted(peers.archive_files([args.archive]))
     with Pool(max(1, args.procs)) as pool:
         parsed = [r for r in pool.imap(citations_of, files, chunksize=200) if r is not None]
     known = {aid for aid, _ in parsed}
@@ -105,4 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KBSearchError as e:
+        sys.exit(f"{sys.argv[0]}: {e}")

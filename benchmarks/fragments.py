@@ -26,8 +26,8 @@ import argparse
 import json
 import random
 import sys
-from pathlib import Path
 
+import peers
 from kbsearch.article import SYMPTOM_SECTIONS, parse_file
 from kbsearch.errors import KBSearchError
 
@@ -48,26 +48,16 @@ def joined(ws: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("kind", choices=["shown", "quoted"])
-    ap.add_argument("--archive", required=True, help="folder of article files")
-    ap.add_argument("--out", required=True, help="judgments file to write (outside the repository)")
     ap.add_argument("--n", type=int, default=1500, help="how many judgments (default 1500)")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--leave-out", action="append", default=[], metavar="JUDGMENTS",
-                    help="do not sample the articles relevant to these judgments")
+    peers.add_generator_args(ap, "do not sample the articles relevant to these judgments")
     args = ap.parse_args(argv)
-
-    left_out: set[str] = set()
-    for path in args.leave_out:
-        for line in open(path, encoding="utf-8"):
-            left_out.update(json.loads(line)["relevant"])
+    left_out = peers.articles_named(args.leave_out)
 
     symptoms: dict[str, str] = {}
     texts: dict[str, list[list[str]]] = {}
-    for path in sorted(Path(args.archive).rglob("*")):
-        if not path.is_file() or path.suffix.lower() != ".txt":
-            continue
+    for path in peers.archive_files([args.archive]):
         try:
-            art = parse_file(str(path))
+            art = parse_file(path)
         except KBSearchError:
             continue
         sym = "\n".join(s.text for s in art.sections if s.name in SYMPTOM_SECTIONS)
@@ -101,4 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KBSearchError as e:
+        sys.exit(f"{sys.argv[0]}: {e}")

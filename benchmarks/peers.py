@@ -75,6 +75,22 @@ def add_common_args(ap: argparse.ArgumentParser) -> None:
                     help=f"scratch folder for built indexes (default: {DEFAULT_WORK})")
 
 
+def add_generator_args(ap: argparse.ArgumentParser, leave_out_help: str) -> None:
+    """``--archive``, ``--out``, ``--seed`` and ``--leave-out``, as the
+    judgment generators (``fragments.py``, ``citations.py``) take them."""
+    ap.add_argument("--archive", required=True, help="folder of article files")
+    ap.add_argument("--out", required=True, help="judgments file to write (outside the repository)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--leave-out", action="append", default=[], metavar="JUDGMENTS", help=leave_out_help)
+
+
+def articles_named(files: Iterable[str], excluded: bool = False) -> set[str]:
+    """The ids the judgments in ``files`` count as relevant (and, with
+    ``excluded``, the ids they exclude)."""
+    return {i for f in files for j in load_judgments(f)
+            for i in (*j.relevant, *(j.exclude if excluded else ()))}
+
+
 def sample_queries(files: Iterable[Path], count: int, offset: int = 0) -> list[str]:
     """``count`` queries (at most): every Nth line over all the judgment files, from line ``offset``."""
     queries = [j.query for f in files for j in load_judgments(f)]
