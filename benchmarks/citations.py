@@ -11,7 +11,9 @@ in the format ``kbsearch eval`` reads:
 
 Only topics a citing article gives to one article are used, one judgment
 per cited article, so that often-cited articles (service packs, how to
-contact support) do not fill the file. Topics that start with a word that
+contact support) do not fill the file; with ``--every-topic``, one per
+distinct topic a cited article is given, which is how the dev file is made
+(905 judgments for 731 articles: often-cited articles come up more often). Topics that start with a word that
 points back into the citing article ("this problem", "these issues", "that
 fix") are dropped: read alone they name nothing. Articles relevant to or
 excluded by a judgment file given with ``--leave-out`` are not used, as
@@ -62,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     peers.add_generator_args(ap, "do not use the articles these judgments name (relevant or excluded)")
     ap.add_argument("--procs", type=int, default=peers.PARSE_PROCS,
                     help=f"parsing processes (default {peers.PARSE_PROCS})")
+    ap.add_argument("--every-topic", action="store_true",
+                    help="one judgment per distinct topic each cited article is given "
+                         "(as the dev xref file is made), not one per cited article")
     args = ap.parse_args(argv)
     left_out = peers.articles_named(args.leave_out, excluded=True)
 
@@ -86,13 +91,28 @@ def main(argv: list[str] | None = None) -> int:
     targets = sorted(by_target)
     rng.shuffle(targets)
     with open(args.out, "w", encoding="utf-8") as out:
+        written = 0
         for target in targets:
-            source, topic = rng.choice(by_target[target])
-            out.write(json.dumps({"set": "citations", "query": topic,
-                                  "relevant": [target], "exclude": [source]}) + "\n")
-    print(f"{len(targets)} judgments written to {args.out} ({len(given)} topics in {len(parsed)} articles)",
+            for source, topic in _chosen(by_target[target], args.every_topic, rng):
+                out.write(json.dumps({"set": "citations", "query": topic,
+                                      "relevant": [target], "exclude": [source]}) + "\n")
+                written += 1
+    print(f"{written} judgments on {len(targets)} articles written to {args.out} ({len(given)} topics in {len(parsed)} articles)",
           file=sys.stderr)
     return 0
+
+
+def _chosen(given: list[tuple[str, str]], every_topic: bool,
+            rng: random.Random) -> list[tuple[str, str]]:
+    """The (source, topic) judgments to write for one cited article that
+    ``given`` topics: one of them, or one per distinct topic (letter case
+    aside), each from one of the articles that give it."""
+    if not every_topic:
+        return [rng.choice(given)]
+    by_topic: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for source, topic in given:
+        by_topic[topic.lower()].append((source, topic))
+    return [rng.choice(pairs) for pairs in by_topic.values()]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,137 @@
+"""The judgment generators in benchmarks/ (citations.py, fragments.py), run
+as their READMEs say on a small archive written here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO
+
+BENCH = REPO / "benchmarks"
+
+
+def article(q: int, title: str, body: str, section: str = "MORE INFORMATION") -> str:
+    return (f"DOCUMENT:Q{q}  01-JAN-2000  [x]\nTITLE   :{title}\n\n"
+            f"{section}\n{'=' * len(section)}\n\n{body}\n")
+
+
+def cite(topic: str, *targets: int) -> str:
+    many = len(targets) > 1
+    head = (f"For more information about {topic}, click the article number{'s' if many else ''} below "
+            f"to view the article{'s' if many else ''} in the Microsoft Knowledge Base:")
+    return head + "\n\n" + "\n".join(f"   Q{t} Some Title of {t}" for t in targets) + "\n\n"
+
+
+ARCHIVE = {
+    # Q100001 gives Q100002 a topic, Q100003 one that only points back, and
+    # Q100008 one (but Q100008 is left out below); Q999999 is not in the archive.
+    100001: article(100001, "Widget Replication Fails", cite("configuring widget replication", 100002)
+                    + cite("this problem", 100003) + cite("left-out gadgets", 100008)
+                    + cite("missing articles", 999999)),
+    # the same topic (another letter case) and a second one for Q100002
+    100004: article(100004, "Widget Logs Grow", cite("Configuring Widget Replication", 100002)
+                    + cite("widget logs", 100002)),
+    # one topic given to two articles at once names neither alone
+    100005: article(100005, "Gadget Overview", cite("the gadget family", 100006, 100007)),
+    **{q: article(q, f"Article {q}", "Nothing cited here.") for q in (100002, 100003, 100006, 100007, 100008)},
+}
+
+
+@pytest.fixture
+def archive(tmp_path) -> Path:
+    d = tmp_path / "txt" / "100"
+    d.mkdir(parents=True)
+    for q, text in ARCHIVE.items():
+        (d / f"Q{q}.TXT").write_text(text.replace("\n", "\r\n"), encoding="utf-8")
+    return tmp_path / "txt"
+
+
+@pytest.fixture
+def leave_out(tmp_path) -> Path:
+    p = tmp_path / "dev.jsonl"
+    p.write_text(json.dumps({"query": "q", "relevant": ["Q100008"], "exclude": ["Q100009"]}) + "\n")
+    return p
+
+
+def run(script: str, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(BENCH / script), *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def judgments(path: Path) -> list[tuple[str, list[str], list[str]]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return sorted((r["query"].lower(), r["relevant"], r["exclude"]) for r in rows)
+
+
+def test_citations_one_per_cited_article(archive, leave_out, tmp_path):
+    out = tmp_path / "cit.jsonl"
+    r = run("citations.py", "--archive", archive, "--leave-out", leave_out, "--out", out, "--procs", 1)
+    assert r.returncode == 0, r.stderr
+    rows = judgments(out)
+    # only Q100002 qualifies: Q100003's topic points back, Q100006/7 share
+    # theirs, Q100008 is left out, Q999999 is not in the archive
+    assert len(rows) == 1
+    query, relevant, exclude = rows[0]
+    assert relevant == ["Q100002"]
+    assert (query, exclude) in [("configuring widget replication", ["Q100001"]),
+                                ("configuring widget replication", ["Q100004"]),
+                                ("widget logs", ["Q100004"])]
+
+
+def test_citations_every_topic_as_the_dev_file_is_made(archive, leave_out, tmp_path):
+    out = tmp_path / "cit.jsonl"
+    r = run("citations.py", "--archive", archive, "--leave-out", leave_out, "--out", out,
+            "--every-topic", "--procs", 1)
+    assert r.returncode == 0, r.stderr
+    rows = judgments(out)
+    # one judgment per distinct topic (letter case aside), from one of its sources
+    assert [(q, rel) for q, rel, _ in rows] == [("configuring widget replication", ["Q100002"]),
+                                                ("widget logs", ["Q100002"])]
+    assert rows[0][2] in (["Q100001"], ["Q100004"]) and rows[1][2] == ["Q100004"]
+
+
+def test_citations_without_leave_out_uses_every_article(archive, tmp_path):
+    out = tmp_path / "cit.jsonl"
+    assert run("citations.py", "--archive", archive, "--out", out, "--procs", 1).returncode == 0
+    assert {rel[0] for _, rel, _ in judgments(out)} == {"Q100002", "Q100008"}
+
+
+def test_fragments_shown_and_quoted(tmp_path):
+    d = tmp_path / "txt"
+    d.mkdir()
+    sym = ('When you start the widget service, you receive the error message "The spindle '
+           'controller did not answer in time" and then:\n\n   Widget error 1234 stopped the service now.\n')
+    for q in (100010, 100011):
+        (d / f"Q{q}.TXT").write_text(article(q, "Widget Service Stops", sym, "SYMPTOMS"), encoding="utf-8")
+    (d / "Q100012.TXT").write_text(article(100012, "Other", "Nothing quoted.", "SYMPTOMS"), encoding="utf-8")
+    for kind, words in (("shown", "widget error 1234 stopped the service now"),
+                        ("quoted", "the spindle controller did not answer in time")):
+        out = tmp_path / f"{kind}.jsonl"
+        r = run("fragments.py", kind, "--archive", d, "--out", out, "--n", 5)
+        assert r.returncode == 0, r.stderr
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        assert rows, kind
+        for row in rows:
+            # a fragment of the message, relevant wherever SYMPTOMS has it
+            assert row["query"].lower() in words
+            assert sorted(row["relevant"]) == ["Q100010", "Q100011"]
+
+
+@pytest.mark.parametrize("script, args, message", [
+    ("citations.py", ["--leave-out", "{tmp}/absent.jsonl"], "absent.jsonl"),
+    ("citations.py", ["--archive", "{tmp}/no-such-folder"], "no-such-folder"),
+    ("fragments.py", ["shown", "--leave-out", "{tmp}/absent.jsonl"], "absent.jsonl"),
+])
+def test_generators_bad_input_is_one_line(archive, tmp_path, script, args, message):
+    args = [a.format(tmp=tmp_path) for a in args]
+    if "--archive" not in args:
+        args += ["--archive", str(archive)]
+    r = run(script, *args, "--out", tmp_path / "out.jsonl")
+    assert r.returncode == 1
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in r.stderr
