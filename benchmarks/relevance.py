@@ -2,6 +2,7 @@
 
     python benchmarks/relevance.py --index KBINDEX [--archive DIR] [--work DIR]
                                    [--judgments FILE...] [--every N] [--rebuild]
+                                   [--per-query FILE]
 
 kbsearch is read from KBINDEX (built from the archive first if it does not
 exist). The peers, SQLite FTS5 and plain Whoosh (see ``peers.py``), are built
@@ -9,16 +10,20 @@ from the same parsed articles and cached in ``--work``; ``--rebuild`` builds
 them afresh. Every system is scored by :func:`kbsearch.evaluate.evaluate`:
 MRR@10, hit@10, nDCG@10 and milliseconds per query (kbsearch's include its
 hits' snippets, as ``kbsearch eval`` does; the peers return ids only).
+``--per-query FILE`` also writes each query's reciprocal rank per system,
+as JSON lines, for ``heldout.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import peers
 from kbsearch.engine import index_exists
-from kbsearch.evaluate import Scores, evaluate, load_judgments
+from kbsearch.errors import KBSearchError
+from kbsearch.evaluate import Judgment, Scores, evaluate, load_judgments, score_ranking
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,6 +34,8 @@ def parse_args() -> argparse.Namespace:
                     help="judgment files (default: ../shared/eval/dev-*.jsonl)")
     ap.add_argument("--every", type=int, default=1, help="score every Nth judgment only (default: all)")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the cached peer indexes")
+    ap.add_argument("--per-query", type=Path, metavar="FILE",
+                    help="also write each query's reciprocal rank per system here (JSON lines)")
     return ap.parse_args()
 
 
@@ -54,22 +61,51 @@ def score_row(s: Scores, system: str, build: str) -> list[object]:
             f"{s.ndcg:.3f}", d["ms_per_query"], build]
 
 
+class Recorder:
+    """A ranker that keeps what it returned for each query, in order (None
+    where it rejected the query), so that each can be scored on its own."""
+
+    def __init__(self, ranker: peers.Ranker):
+        self.ranker = ranker
+        self.rankings: list[list[str] | None] = []
+
+    def __call__(self, query: str, k: int, exclude: frozenset[str] = frozenset()) -> list[str]:
+        try:
+            ids = self.ranker(query, k, exclude)
+        except KBSearchError:
+            self.rankings.append(None)
+            raise
+        self.rankings.append(ids)
+        return ids
+
+    def reciprocal_ranks(self, judgments: list[Judgment]) -> list[float]:
+        return [0.0 if ids is None else score_ranking(ids, j)[0] for ids, j in zip(self.rankings, judgments)]
+
+
 def main() -> None:
     args = parse_args()
     builds = {"kbsearch": ensure_kbsearch(args.index, args.archive)}
     builds.update(peers.ensure_peers(peers.PEERS, args.work, [args.archive], rebuild=args.rebuild))
     rankers = [peers.KbRanker(args.index)] + [p.ranker(p.index_path(args.work)) for p in peers.PEERS]
     rows = []
+    per_query = open(args.per_query, "w", encoding="utf-8") if args.per_query else None
     try:
         for path in args.judgments:
             judgments = peers.subsample(load_judgments(path), args.every)
             for r in rankers:
                 peers.log(f"scoring {r.name} on {path.name} ({len(judgments)} queries)")
-                s = evaluate(r, judgments, name=path.name)
+                rec = Recorder(r)
+                s = evaluate(rec, judgments, name=path.name)
                 rows.append(score_row(s, r.name, build_cell(*builds[r.name])))
+                if per_query:
+                    for j, rr in zip(judgments, rec.reciprocal_ranks(judgments)):
+                        per_query.write(json.dumps({"judgments": path.name, "system": r.name,
+                                                    "query": j.query, "rr": rr}) + "\n")
     finally:
         for r in rankers:
             r.close()
+        if per_query:
+            per_query.close()
     peers.print_table(["judgments", "system", "queries", "errors", "MRR@10", "hit@10", "nDCG@10",
                        "ms/query", "build s"], rows, numeric_from=2)
 

@@ -1,5 +1,6 @@
-"""The judgment generators in benchmarks/ (citations.py, fragments.py), run
-as their READMEs say on a small archive written here."""
+"""The benchmark scripts that make or read judgments and scores: the
+judgment generators (citations.py, fragments.py), run on a small archive
+written here; heldout.py; relevance.py's per-query scores."""
 
 from __future__ import annotations
 
@@ -135,3 +136,91 @@ def test_generators_bad_input_is_one_line(archive, tmp_path, script, args, messa
     assert r.returncode == 1
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert "Traceback" not in r.stderr
+
+
+# --- heldout.py ------------------------------------------------------------------
+
+@pytest.fixture
+def heldout():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import heldout
+
+        yield heldout
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_matching_weights_leave_a_file_alone_when_the_figures_are_its_own(heldout):
+    import numpy as np
+
+    rr = np.array([[1.0, 0.5], [0.0, 1.0], [0.5, 0.0], [1.0, 1.0]])
+    w = heldout.matching_weights(rr, rr.mean(axis=0))
+    assert np.allclose(w, 0.25)
+
+
+def test_matching_weights_make_the_peers_score_the_figures(heldout):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    rr = rng.choice([0.0, 0.25, 0.5, 1.0], size=(400, 2))
+    w = heldout.matching_weights(rr, np.array([0.3, 0.6]))
+    assert np.allclose(w @ rr, [0.3, 0.6], atol=1e-6)
+    assert w.min() > 0 and np.isclose(w.sum(), 1.0)
+    with pytest.raises(ValueError, match="no weighting"):
+        heldout.matching_weights(rr, np.array([1.2, 0.5]))
+
+
+def per_query_file(path: Path, rows: dict[str, list[float]], name: str = "dev-x.jsonl") -> Path:
+    with open(path, "w") as f:
+        for system, rrs in rows.items():
+            for i, rr in enumerate(rrs):
+                f.write(json.dumps({"judgments": name, "system": system, "query": f"q{i}", "rr": rr}) + "\n")
+    return path
+
+
+def test_heldout_reweights_kbsearch_where_the_peers_are_harder(tmp_path):
+    # kbsearch fails exactly where the peer fails: asking the peer to score
+    # less must take kbsearch down with it
+    peer = [1.0] * 6 + [0.0] * 4
+    f = per_query_file(tmp_path / "rr.jsonl", {"kbsearch": [1.0] * 6 + [0.0] * 4, "whoosh": peer})
+    r = run("heldout.py", f, "--at", "dev-x.jsonl", "whoosh=0.3")
+    assert r.returncode == 0, r.stderr
+    row = [c.strip() for c in r.stdout.splitlines()[2].strip("|").split("|")]
+    assert row[:3] == ["dev-x.jsonl", "10", "0.600"]
+    assert row[3] == "whoosh 0.600 → 0.300"
+    assert row[4] == "0.300"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--at", "other.jsonl", "whoosh=0.3"], "no queries from other.jsonl"),
+    (["--at", "dev-x.jsonl", "sqlite-fts5=0.3"], "no sqlite-fts5 scores"),
+    (["--at", "dev-x.jsonl", "whoosh=high"], "want PEER=MRR"),
+    (["--at", "dev-x.jsonl", "whoosh=1.5"], "no weighting"),
+])
+def test_heldout_bad_input_is_one_line(tmp_path, args, message):
+    f = per_query_file(tmp_path / "rr.jsonl", {"kbsearch": [1.0, 0.0], "whoosh": [0.5, 0.0]})
+    r = run("heldout.py", f, *args)
+    assert r.returncode == 1 and message in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_relevance_recorder_scores_each_query():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import relevance
+    finally:
+        sys.path.remove(str(BENCH))
+    from kbsearch.errors import KBSearchError
+    from kbsearch.evaluate import Judgment, evaluate
+
+    def rank(query, k, exclude=frozenset()):
+        if query == "bad":
+            raise KBSearchError("only stop words")
+        return ["Q3", "Q1", "Q2"]
+
+    js = [Judgment("a", {"Q1"}), Judgment("bad", {"Q1"}), Judgment("c", {"Q2"}, {"Q3"})]
+    rec = relevance.Recorder(rank)
+    s = evaluate(rec, js)
+    assert rec.reciprocal_ranks(js) == [0.5, 0.0, 0.5]
+    assert s.mrr == pytest.approx(sum(rec.reciprocal_ranks(js)) / 3)
