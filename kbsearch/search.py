@@ -54,8 +54,9 @@ QUOTE_MIN_PAIRS = 2
 # Where a quote counts: ``message`` (what SYMPTOMS sets off from its prose
 # or puts in quotation marks) or ``symptoms`` (anywhere in it, as before the message field).
 QUOTE_FIELD = "message"
-# ... and the articles that show it so count this much more than those that
-# only mention it.
+# ... and the articles whose SYMPTOMS shows it word for word, in one message,
+# count this much more than those that only mention it or have its pairs of
+# words apart ("Error 405, 405 Method" is not "Error 405 Method").
 QUOTE_SYMPTOMS_BOOST = 0.2
 # The articles looked at for such a quote: those that could reach the top
 # ten, whatever the number of hits asked for.
@@ -331,6 +332,7 @@ class _Scored:
     final: np.ndarray
     title_factor: np.ndarray
     linked: list[set[int]]
+    terms: list[QueryTerm]
 
 
 def _first_pass(eng: engine.Engine, qterms: list[QueryTerm], excluded: np.ndarray) -> _Scored | None:
@@ -360,7 +362,7 @@ def _first_pass(eng: engine.Engine, qterms: list[QueryTerm], excluded: np.ndarra
     title_factor = by_share * by_cover
     final = scores * (1.0 - COORD + COORD * matched / n_terms) * title_factor
     pairs = _pairs(qterms, found)
-    return _Scored(found, pairs, matched, final, title_factor, _topic_pairs(eng, pairs, excluded))
+    return _Scored(found, pairs, matched, final, title_factor, _topic_pairs(eng, pairs, excluded), qterms)
 
 
 def _title_factors(eng: engine.Engine, share: np.ndarray, in_title: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -453,7 +455,7 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     other) and a citation prior (how many articles cite this one). When one
     of them shows the whole query as a message in its SYMPTOMS (see
     :data:`QUOTE_MIN_PAIRS`), they are re-scored without the title factors,
-    and those that quote it so get :data:`QUOTE_SYMPTOMS_BOOST`.
+    and those that show it word for word get :data:`QUOTE_SYMPTOMS_BOOST`.
     ``excluded`` documents are left out, and so is their link evidence.
     """
     qterms = [q if isinstance(q, QueryTerm) else QueryTerm(*q) for q in qterms]
@@ -515,7 +517,7 @@ def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k
             share, near_share, as_symptom = seen[d]
             s *= (1.0 + PHRASE_BOOST * share) * (1.0 + PROXIMITY_BOOST * near_share)
             seen_quote = seen_quote or (as_symptom and in_scope)
-            if quoted and as_symptom:
+            if quoted and as_symptom and _shown_whole(eng, sc.found, sc.terms, d):
                 s *= 1.0 + QUOTE_SYMPTOMS_BOOST
         out.append(engine.Candidate(d, s))
         for heap, size in ((best, depth), (scope, QUOTE_SCOPE)):
@@ -544,6 +546,29 @@ def _shown_as_message(eng: engine.Engine, found: dict[str, _Evidence], pairs: li
         if not any(x + gap in pos[t2] for x in pos[t1]):
             return False
     return True
+
+
+def _shown_whole(eng: engine.Engine, found: dict[str, _Evidence], qterms: list[QueryTerm],
+                 docnum: int) -> bool:
+    """Whether the query's words (those in the index) stand in one message
+    the document's SYMPTOMS shows or quotes, each at its distance from the
+    first: the query word for word, not just each adjacent pair somewhere."""
+    field = QUOTE_FIELD if eng.has_field(QUOTE_FIELD) else "symptoms"
+    words = [q for q in qterms if q.term in found]
+    pos: dict[str, set[int]] = {}
+    for q in words:
+        if q.term not in pos:
+            pos[q.term] = set()
+            for alt, _, _ in found[q.term].postings:
+                if (p := eng.postings(field, alt)) is not None:
+                    pos[q.term].update(p.positions(docnum))
+    starts = pos[words[0].term] if words else set()
+    for q in words[1:]:
+        off = q.position - words[0].position
+        starts = {x for x in starts if x + off in pos[q.term]}
+        if not starts:
+            return False
+    return bool(starts)
 
 
 def _phrase_hits(found: dict[str, _Evidence], pairs: list[tuple[str, str, int]], docnum: int,
@@ -646,7 +671,7 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
             "title_cover": 1.0 if quoted else round(float(by_cover[docnum]), 3),
             "quoted": quoted,
             "symptoms_quote": round(1.0 + QUOTE_SYMPTOMS_BOOST, 3) if quoted and pairs and _shown_as_message(
-                eng, found, pairs, docnum) else 1.0,
+                eng, found, pairs, docnum) and _shown_whole(eng, found, qterms, docnum) else 1.0,
             "phrase": round(1.0 + PHRASE_BOOST * (in_text + in_topics) / max(1, len(pairs)), 3),
             "proximity": round(1.0 + PROXIMITY_BOOST * near / max(1, len(pairs)), 3),
             "cited_by": cited,

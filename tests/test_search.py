@@ -487,6 +487,32 @@ def test_a_message_quoted_as_a_symptom_ranks_first(tmp_path, monkeypatch, boost,
     assert factors["Q500002"]["symptoms_quote"] == 1.0
 
 
+@pytest.mark.parametrize("word_for_word, first", [(True, "Q510001"), (False, "Q510002")])
+def test_the_symptoms_bonus_goes_to_the_message_word_for_word(tmp_path, monkeypatch, word_for_word, first):
+    # Both show every adjacent pair of the query's words; only Q510001 shows
+    # the words in one run. Q510002's title says the message too, so it wins
+    # if the pairs alone earn the bonus (word_for_word=False).
+    ix = _index_articles(tmp_path, {
+        510001: ("Errors When You Post a Form to the Web Server", {
+            "SYMPTOMS": "When you post the form, you may receive the following error message:\n\n"
+                        "   HTTP Error 405 Method Not Allowed",
+        }),
+        510002: ("Err Msg: HTTP Error 405, 405 Method Not Allowed", {
+            "SYMPTOMS": "When you browse to the page, you may receive the following error message:\n\n"
+                        "   HTTP Error 405, 405 Method Not Allowed",
+        }),
+    })
+    if not word_for_word:
+        monkeypatch.setattr(search, "_shown_whole", lambda *a: True)
+    hits = _explained(ix, "HTTP Error 405 Method Not Allowed", monkeypatch)
+    assert [h.id for h in hits] == [first, ({"Q510001", "Q510002"} - {first}).pop()]
+    factors = {h.id: h.explanation["factors"] for h in hits}
+    assert all(f["quoted"] for f in factors.values())
+    bonus = round(1.0 + search.QUOTE_SYMPTOMS_BOOST, 3)
+    assert factors["Q510001"]["symptoms_quote"] == bonus
+    assert factors["Q510002"]["symptoms_quote"] == (1.0 if word_for_word else bonus)
+
+
 def test_a_message_symptoms_quotes_in_a_sentence_makes_the_query_a_quoted_message(tmp_path, monkeypatch):
     # SYMPTOMS' prose quotes it ("... you may receive "The spool drive ..." and
     # it stops"), as older articles cite a message: no title factor for any
