@@ -59,8 +59,9 @@ QUOTE_FIELD = "message"
 # words apart ("Error 405, 405 Method" is not "Error 405 Method").
 QUOTE_SYMPTOMS_BOOST = 0.2
 # The articles looked at for such a quote: those that could reach the top
-# ten, whatever the number of hits asked for.
-QUOTE_SCOPE = 10
+# 40, whatever the number of hits asked for (an article that shows the
+# message may start below the top ten, behind titles that repeat it).
+QUOTE_SCOPE = 40
 # Citation prior: articles that many others cite are the canonical ones.
 CITED_BOOST = 0.05
 # Topics other articles give an article when they cite it ("For more

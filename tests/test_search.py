@@ -618,7 +618,7 @@ def _quote_far_down(tmp_path):
 
 
 @pytest.mark.parametrize("limit, scope, quoted", [
-    (1, None, True),    # one hit asked for: the quote is still looked for among the top ten
+    (1, None, True),    # one hit asked for: the quote is still looked for among the top QUOTE_SCOPE
     (10, None, True),
     (1, 1, False),      # looking only where the first hit could be misses it
 ])
@@ -632,6 +632,32 @@ def test_a_quoted_message_reads_the_same_for_any_limit(tmp_path, monkeypatch, li
     assert len(hits) == min(limit, 2)
     assert all(h.explanation["factors"]["quoted"] is quoted for h in hits)
     assert (hits[0].explanation["factors"]["title"] == 1.0) is quoted
+
+
+@pytest.mark.parametrize("scope, quoted", [(None, True), (10, False)])
+def test_a_message_shown_below_the_top_ten_still_makes_a_quoted_message(tmp_path, monkeypatch, scope, quoted):
+    # a dozen articles repeat the message in their titles and only mention
+    # it; the one that shows it starts below them all
+    from kbsearch import KnowledgeBase
+
+    message = "The spool drive is not ready for printing"
+    filler = " ".join(f"Paragraph {i} says how the report writer lays out grouped sections." for i in range(30))
+    articles = {700100 + i: (f"Err Msg: Spool Drive Not Ready for Printing on Printer Model {i}", {
+        "MORE INFORMATION": f"Model {i} spool drive is not ready for printing until it warms up.",
+    }) for i in range(12)}
+    articles[700200] = ("Report Writer Stops on Long Reports", {
+        "SYMPTOMS": f"When you print a long report, you may receive:\n\n   {message}.\n\n{filler}",
+    })
+    if scope is not None:
+        monkeypatch.setattr(search, "QUOTE_SCOPE", scope)
+    with KnowledgeBase.open(_index_articles(tmp_path, articles)) as kb:
+        hits = kb.search("spool drive is not ready for printing", limit=20, explain=True)
+    assert all(h.explanation["factors"]["quoted"] is quoted for h in hits)
+    bonus = {h.id: h.explanation["factors"]["symptoms_quote"] for h in hits}
+    assert bonus.pop("Q700200") == (round(1.0 + search.QUOTE_SYMPTOMS_BOOST, 3) if quoted else 1.0)
+    assert set(bonus.values()) == {1.0}
+    if not quoted:  # the premise: it starts below the top ten
+        assert [h.id for h in hits].index("Q700200") >= 10
 
 
 def _wins_and_windows(tmp_path):
