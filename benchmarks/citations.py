@@ -97,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                 out.write(json.dumps({"set": "citations", "query": topic,
                                       "relevant": [target], "exclude": [source]}) + "\n")
                 written += 1
-    print(f"{written} judgments on {len(targets)} articles written to {args.out} ({len(given)} topics in {len(parsed)} articles)",
-          file=sys.stderr)
+    print(f"{written} judgments on {len(targets)} articles written to {args.out} "
+          f"({len(given)} topics in {len(parsed)} articles)", file=sys.stderr)
     return 0
 
 

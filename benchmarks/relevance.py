@@ -84,11 +84,14 @@ class Recorder:
 
 def main() -> None:
     args = parse_args()
+    try:
+        per_query = open(args.per_query, "w", encoding="utf-8") if args.per_query else None
+    except OSError as e:
+        raise SystemExit(f"cannot write {args.per_query}: {e.strerror}") from None
     builds = {"kbsearch": ensure_kbsearch(args.index, args.archive)}
     builds.update(peers.ensure_peers(peers.PEERS, args.work, [args.archive], rebuild=args.rebuild))
     rankers = [peers.KbRanker(args.index)] + [p.ranker(p.index_path(args.work)) for p in peers.PEERS]
     rows = []
-    per_query = open(args.per_query, "w", encoding="utf-8") if args.per_query else None
     try:
         for path in args.judgments:
             judgments = peers.subsample(load_judgments(path), args.every)

@@ -530,23 +530,30 @@ def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k
     return out[:k], seen_quote
 
 
+def _message_positions(eng: engine.Engine, found: dict[str, _Evidence], docnum: int):
+    """``at(term)``: where ``term`` (or one of its alternatives) stands in the
+    messages the document's SYMPTOMS shows or quotes (in an index made before
+    the ``message`` field, anywhere in its SYMPTOMS); looked up once a term."""
+    field = QUOTE_FIELD if eng.has_field(QUOTE_FIELD) else "symptoms"
+    pos: dict[str, set[int]] = {}
+
+    def at(term: str) -> set[int]:
+        if term not in pos:
+            pos[term] = set()
+            for alt, _, _ in found[term].postings:
+                if (p := eng.postings(field, alt)) is not None:
+                    pos[term].update(p.positions(docnum))
+        return pos[term]
+
+    return at
+
+
 def _shown_as_message(eng: engine.Engine, found: dict[str, _Evidence], pairs: list[tuple[str, str, int]],
                       docnum: int) -> bool:
     """Whether every adjacent query-word pair stands at its distance inside
-    a message the document's SYMPTOMS shows or quotes (in an index made before the
-    ``message`` field, anywhere in its SYMPTOMS)."""
-    field = QUOTE_FIELD if eng.has_field(QUOTE_FIELD) else "symptoms"
-    pos: dict[str, set[int]] = {}
-    for t1, t2, gap in pairs:
-        for t in (t1, t2):
-            if t not in pos:
-                pos[t] = set()
-                for alt, _, _ in found[t].postings:
-                    if (p := eng.postings(field, alt)) is not None:
-                        pos[t].update(p.positions(docnum))
-        if not any(x + gap in pos[t2] for x in pos[t1]):
-            return False
-    return True
+    a message the document's SYMPTOMS shows or quotes."""
+    at = _message_positions(eng, found, docnum)
+    return all(any(x + gap in at(t2) for x in at(t1)) for t1, t2, gap in pairs)
 
 
 def _shown_whole(eng: engine.Engine, found: dict[str, _Evidence], qterms: list[QueryTerm],
@@ -554,19 +561,12 @@ def _shown_whole(eng: engine.Engine, found: dict[str, _Evidence], qterms: list[Q
     """Whether the query's words (those in the index) stand in one message
     the document's SYMPTOMS shows or quotes, each at its distance from the
     first: the query word for word, not just each adjacent pair somewhere."""
-    field = QUOTE_FIELD if eng.has_field(QUOTE_FIELD) else "symptoms"
+    at = _message_positions(eng, found, docnum)
     words = [q for q in qterms if q.term in found]
-    pos: dict[str, set[int]] = {}
-    for q in words:
-        if q.term not in pos:
-            pos[q.term] = set()
-            for alt, _, _ in found[q.term].postings:
-                if (p := eng.postings(field, alt)) is not None:
-                    pos[q.term].update(p.positions(docnum))
-    starts = pos[words[0].term] if words else set()
+    starts = set(at(words[0].term)) if words else set()
     for q in words[1:]:
         off = q.position - words[0].position
-        starts = {x for x in starts if x + off in pos[q.term]}
+        starts = {x for x in starts if x + off in at(q.term)}
         if not starts:
             return False
     return bool(starts)

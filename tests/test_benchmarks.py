@@ -140,15 +140,20 @@ def test_generators_bad_input_is_one_line(archive, tmp_path, script, args, messa
 
 # --- heldout.py ------------------------------------------------------------------
 
-@pytest.fixture
-def heldout():
+def bench_module(name: str):
+    """A script of benchmarks/ imported as a module (they import ``peers`` as a sibling)."""
+    import importlib
+
     sys.path.insert(0, str(BENCH))
     try:
-        import heldout
-
-        yield heldout
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCH))
+
+
+@pytest.fixture
+def heldout():
+    return bench_module("heldout")
 
 
 def test_matching_weights_leave_a_file_alone_when_the_figures_are_its_own(heldout):
@@ -206,11 +211,7 @@ def test_heldout_bad_input_is_one_line(tmp_path, args, message):
 
 
 def test_relevance_recorder_scores_each_query():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import relevance
-    finally:
-        sys.path.remove(str(BENCH))
+    relevance = bench_module("relevance")
     from kbsearch.errors import KBSearchError
     from kbsearch.evaluate import Judgment, evaluate
 
@@ -224,3 +225,12 @@ def test_relevance_recorder_scores_each_query():
     s = evaluate(rec, js)
     assert rec.reciprocal_ranks(js) == [0.5, 0.0, 0.5]
     assert s.mrr == pytest.approx(sum(rec.reciprocal_ranks(js)) / 3)
+
+
+def test_relevance_per_query_file_it_cannot_write_is_one_line(tmp_path):
+    # refused before any index is built or opened
+    r = run("relevance.py", "--index", tmp_path / "ix", "--archive", tmp_path,
+            "--per-query", tmp_path / "no-such-folder" / "rr.jsonl")
+    assert r.returncode == 1
+    assert "cannot write" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "ix").exists()
