@@ -11,7 +11,8 @@ them afresh. Every system is scored by :func:`kbsearch.evaluate.evaluate`:
 MRR@10, hit@10, nDCG@10 and milliseconds per query (kbsearch's include its
 hits' snippets, as ``kbsearch eval`` does; the peers return ids only).
 ``--per-query FILE`` also writes each query's reciprocal rank per system,
-as JSON lines, for ``heldout.py``.
+as JSON lines, for ``heldout.py``, which tells the files apart by name (so
+they must have different names).
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ class Recorder:
 
 def main() -> None:
     args = parse_args()
+    names = [p.name for p in args.judgments]
+    if args.per_query and len(set(names)) < len(names):
+        # heldout.py tells the files apart by name
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise SystemExit(f"--per-query needs judgment files with different names: {', '.join(twice)} given twice")
     try:
         per_query = open(args.per_query, "w", encoding="utf-8") if args.per_query else None
     except OSError as e:

@@ -234,3 +234,15 @@ def test_relevance_per_query_file_it_cannot_write_is_one_line(tmp_path):
     assert r.returncode == 1
     assert "cannot write" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "ix").exists()
+
+
+def test_relevance_per_query_refuses_two_files_of_one_name(tmp_path):
+    # heldout.py reads per-query scores by file name: two files of one name would merge
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "dev-x.jsonl").write_text('{"query": "q", "relevant": ["Q1"]}\n')
+    r = run("relevance.py", "--index", tmp_path / "ix", "--archive", tmp_path, "--per-query", tmp_path / "rr.jsonl",
+            "--judgments", tmp_path / "a" / "dev-x.jsonl", tmp_path / "b" / "dev-x.jsonl")
+    assert r.returncode == 1
+    assert "dev-x.jsonl given twice" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "ix").exists() and not (tmp_path / "rr.jsonl").exists()
