@@ -24,7 +24,7 @@ from pathlib import Path
 import peers
 from kbsearch.engine import index_exists
 from kbsearch.errors import KBSearchError
-from kbsearch.evaluate import Judgment, Scores, evaluate, load_judgments, score_ranking
+from kbsearch.evaluate import Scores, evaluate, load_judgments
 
 
 def parse_args() -> argparse.Namespace:
@@ -62,27 +62,6 @@ def score_row(s: Scores, system: str, build: str) -> list[object]:
             f"{s.ndcg:.3f}", d["ms_per_query"], build]
 
 
-class Recorder:
-    """A ranker that keeps what it returned for each query, in order (None
-    where it rejected the query), so that each can be scored on its own."""
-
-    def __init__(self, ranker: peers.Ranker):
-        self.ranker = ranker
-        self.rankings: list[list[str] | None] = []
-
-    def __call__(self, query: str, k: int, exclude: frozenset[str] = frozenset()) -> list[str]:
-        try:
-            ids = self.ranker(query, k, exclude)
-        except KBSearchError:
-            self.rankings.append(None)
-            raise
-        self.rankings.append(ids)
-        return ids
-
-    def reciprocal_ranks(self, judgments: list[Judgment]) -> list[float]:
-        return [0.0 if ids is None else score_ranking(ids, j)[0] for ids, j in zip(self.rankings, judgments)]
-
-
 def main() -> None:
     args = parse_args()
     names = [p.name for p in args.judgments]
@@ -103,13 +82,12 @@ def main() -> None:
             judgments = peers.subsample(load_judgments(path), args.every)
             for r in rankers:
                 peers.log(f"scoring {r.name} on {path.name} ({len(judgments)} queries)")
-                rec = Recorder(r)
-                s = evaluate(rec, judgments, name=path.name)
+                s = evaluate(r, judgments, name=path.name)
                 rows.append(score_row(s, r.name, build_cell(*builds[r.name])))
                 if per_query:
-                    for j, rr in zip(judgments, rec.reciprocal_ranks(judgments)):
+                    for q in s.results:
                         per_query.write(json.dumps({"judgments": path.name, "system": r.name,
-                                                    "query": j.query, "rr": rr}) + "\n")
+                                                    "query": q.query, "rr": q.rr}) + "\n")
     finally:
         for r in rankers:
             r.close()

@@ -248,9 +248,12 @@ def stats(as_json, index_dir):
 
 @cli.command("eval")
 @click.argument("judgments", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--per-query", is_flag=True,
+              help="Also list each query: the rank of its first relevant article (- if not in the top 10) "
+                   "and the article ranked first.")
 @json_option
 @index_option
-def eval_(judgments, as_json, index_dir):
+def eval_(judgments, per_query, as_json, index_dir):
     """Score the ranking on JUDGMENTS files (JSON lines: query, relevant, exclude).
 
     Prints MRR@10, hit@10 and nDCG@10 for each file. Excluded articles count
@@ -260,18 +263,26 @@ def eval_(judgments, as_json, index_dir):
 
     kb = _open(index_dir)
     try:
-        rows = [kb.evaluate(j).to_dict() for j in judgments]
+        scores = [kb.evaluate(j) for j in judgments]
     except KBSearchError as e:
         raise _fail(e)
     finally:
         kb.close()
     if as_json:
-        _dump(rows)
+        _dump([s.to_dict(per_query=per_query) for s in scores])
         return
     click.echo(f"{'file':<28} {'queries':>7} {'MRR@10':>7} {'hit@10':>7} {'nDCG@10':>7} {'ms/q':>6}")
-    for r in rows:
+    for r in (s.to_dict() for s in scores):
         click.echo(f"{r['file']:<28} {r['queries']:>7} {r['mrr@10']:>7.3f} {r['hit@10']:>7.3f} "
                    f"{r['ndcg@10']:>7.3f} {r['ms_per_query']:>6}")
+    if per_query:
+        for s in scores:
+            click.echo(f"\n{s.name}\n{'rank':>4}  {'first':<8}  query")
+            for q in s.results:
+                rank = str(q.rank) if q.rank else "-"
+                first = q.ranking[0] if q.ranking else "-"
+                line = f"{rank:>4}  {first:<8}  {q.query}" + (f"  ({q.error})" if q.error else "")
+                click.echo(click.style(line, fg=None if q.rank == 1 else "yellow" if q.rank else "red"))
 
 
 def main() -> None:

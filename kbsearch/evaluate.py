@@ -28,8 +28,27 @@ class Judgment:
 
 
 @dataclass
+class QueryResult:
+    """How one judgment's query fared: where its first relevant article
+    ranked, so that a user can see which of their queries fail and what
+    ranked above the answer."""
+
+    query: str
+    rank: int | None  # of the first relevant article, 1-based; None: not in the top 10
+    rr: float
+    ndcg: float
+    ranking: list[str]  # the top 10 ids, excluded ones dropped
+    error: str | None = None  # why the ranker rejected the query
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "rank": self.rank, "rr": round(self.rr, 4), "ndcg@10": round(self.ndcg, 4),
+                "ranking": self.ranking, "error": self.error}
+
+
+@dataclass
 class Scores:
-    """Mean metrics over one judgments file."""
+    """Mean metrics over one judgments file, and each query's result in
+    file order."""
 
     name: str
     queries: int = 0
@@ -38,11 +57,16 @@ class Scores:
     ndcg: float = 0.0
     errors: int = 0
     seconds: float = 0.0
+    results: list[QueryResult] = field(default_factory=list, repr=False)
 
-    def to_dict(self) -> dict:
-        return {"file": self.name, "queries": self.queries, "mrr@10": round(self.mrr, 4),
-                "hit@10": round(self.hit, 4), "ndcg@10": round(self.ndcg, 4), "errors": self.errors,
-                "ms_per_query": round(1000 * self.seconds / max(1, self.queries), 1)}
+    def to_dict(self, per_query: bool = False) -> dict:
+        """The means (and with ``per_query``, each query's result) as JSON-ready data."""
+        d = {"file": self.name, "queries": self.queries, "mrr@10": round(self.mrr, 4),
+             "hit@10": round(self.hit, 4), "ndcg@10": round(self.ndcg, 4), "errors": self.errors,
+             "ms_per_query": round(1000 * self.seconds / max(1, self.queries), 1)}
+        if per_query:
+            d["per_query"] = [r.to_dict() for r in self.results]
+        return d
 
 
 def load_judgments(path: str | Path) -> list[Judgment]:
@@ -67,7 +91,15 @@ def load_judgments(path: str | Path) -> list[Judgment]:
 
 def score_ranking(ranking: list[str], j: Judgment) -> tuple[float, float, float]:
     """(reciprocal rank, hit, nDCG) at depth 10 for one ranked id list."""
-    ranked = [r for r in ranking if r not in j.exclude][:DEPTH]
+    return _score(_top(ranking, j), j)
+
+
+def _top(ranking: list[str], j: Judgment) -> list[str]:
+    """The first :data:`DEPTH` ids of ``ranking`` that ``j`` does not exclude."""
+    return [r for r in ranking if r not in j.exclude][:DEPTH]
+
+
+def _score(ranked: list[str], j: Judgment) -> tuple[float, float, float]:
     rr = hit = dcg = 0.0
     for i, r in enumerate(ranked):
         if r in j.relevant:
@@ -94,10 +126,14 @@ def evaluate(rank: Callable[[str, int, frozenset[str]], list[str]], judgments: l
     for j in judgments:
         try:
             ids = rank(j.query, DEPTH + len(j.exclude), frozenset(j.exclude))
-        except KBSearchError:
+        except KBSearchError as e:
             s.errors += 1
+            s.results.append(QueryResult(j.query, None, 0.0, 0.0, [], str(e)))
             continue
-        rr, hit, nd = score_ranking(ids, j)
+        top = _top(ids, j)
+        rr, hit, nd = _score(top, j)
+        first = next((i for i, r in enumerate(top, 1) if r in j.relevant), None)
+        s.results.append(QueryResult(j.query, first, rr, nd, top))
         s.mrr += rr
         s.hit += hit
         s.ndcg += nd

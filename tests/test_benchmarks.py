@@ -210,23 +210,6 @@ def test_heldout_bad_input_is_one_line(tmp_path, args, message):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
-def test_relevance_recorder_scores_each_query():
-    relevance = bench_module("relevance")
-    from kbsearch.errors import KBSearchError
-    from kbsearch.evaluate import Judgment, evaluate
-
-    def rank(query, k, exclude=frozenset()):
-        if query == "bad":
-            raise KBSearchError("only stop words")
-        return ["Q3", "Q1", "Q2"]
-
-    js = [Judgment("a", {"Q1"}), Judgment("bad", {"Q1"}), Judgment("c", {"Q2"}, {"Q3"})]
-    rec = relevance.Recorder(rank)
-    s = evaluate(rec, js)
-    assert rec.reciprocal_ranks(js) == [0.5, 0.0, 0.5]
-    assert s.mrr == pytest.approx(sum(rec.reciprocal_ranks(js)) / 3)
-
-
 def test_relevance_per_query_file_it_cannot_write_is_one_line(tmp_path):
     # refused before any index is built or opened
     r = run("relevance.py", "--index", tmp_path / "ix", "--archive", tmp_path,

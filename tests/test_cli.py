@@ -250,6 +250,25 @@ def test_eval_command(runner, seed_index, tmp_path):
     assert r.exit_code == 1 and "not a judgment line" in r.output
 
 
+def test_eval_per_query_lists_each_query(runner, seed_index, tmp_path):
+    p = tmp_path / "j.jsonl"
+    p.write_text(json.dumps({"query": "event 3031", "relevant": ["Q168845"]}) + "\n"
+                 + json.dumps({"query": "event 3031", "relevant": ["Q280515"]}) + "\n")
+    r = run(runner, "eval", str(p), "--per-query", "--index", str(seed_index))
+    lines = r.output.splitlines()
+    start = lines.index("j.jsonl")
+    assert lines[start + 2:] == ["   1  Q168845   event 3031", "   -  Q168845   event 3031"]
+    assert "\x1b[" not in r.output  # plain when piped
+    r = runner.invoke(cli, ["eval", str(p), "--per-query", "--index", str(seed_index)], color=True)
+    assert "\x1b[31m   -  Q168845" in r.output  # on a terminal, a miss is red
+    r = run(runner, "eval", str(p), "--per-query", "--json", "--index", str(seed_index))
+    (f,) = json.loads(r.output)
+    assert [q["rank"] for q in f["per_query"]] == [1, None]
+    assert f["per_query"][0]["ranking"][0] == "Q168845"
+    r = run(runner, "eval", str(p), "--json", "--index", str(seed_index))
+    assert "per_query" not in json.loads(r.output)[0]
+
+
 def test_search_help_names_every_syntax_field(runner):
     from kbsearch import engine
 

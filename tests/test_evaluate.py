@@ -35,6 +35,30 @@ def test_evaluate_means_and_errors():
     assert s.hit == pytest.approx(2 / 3)
 
 
+def test_evaluate_keeps_each_query_result_in_file_order():
+    js = [Judgment("a", {"Q1"}), Judgment("bad", {"Q1"}), Judgment("c", {"Q1"}, {"Q3"}), Judgment("d", {"Q9"})]
+
+    def rank(q, k, exclude):
+        if q == "bad":
+            raise KBSearchError("only stop words")
+        return ["Q3", "Q1", "Q2"]
+
+    s = evaluate(rank, js, "x")
+    got = [(r.query, r.rank, r.rr, r.ranking, r.error) for r in s.results]
+    assert got == [
+        ("a", 2, 0.5, ["Q3", "Q1", "Q2"], None),
+        ("bad", None, 0.0, [], "only stop words"),
+        ("c", 1, 1.0, ["Q1", "Q2"], None),  # the excluded Q3 is dropped: Q1 moves up
+        ("d", None, 0.0, ["Q3", "Q1", "Q2"], None),
+    ]
+    assert s.mrr == pytest.approx(sum(r.rr for r in s.results) / 4)
+    assert "per_query" not in s.to_dict()
+    rows = s.to_dict(per_query=True)["per_query"]
+    assert [(r["query"], r["rank"], r["error"]) for r in rows] == [
+        ("a", 2, None), ("bad", None, "only stop words"), ("c", 1, None), ("d", None, None)]
+    json.dumps(rows)
+
+
 def test_load_judgments(tmp_path):
     p = tmp_path / "j.jsonl"
     p.write_text(json.dumps({"query": "x", "relevant": ["Q1", "168845"], "exclude": ["KB2"]}) + "\n\n")
