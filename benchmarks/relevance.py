@@ -23,7 +23,6 @@ from pathlib import Path
 
 import peers
 from kbsearch.engine import index_exists
-from kbsearch.errors import KBSearchError
 from kbsearch.evaluate import Scores, evaluate, load_judgments
 
 
