@@ -281,7 +281,8 @@ def eval_(judgments, per_query, as_json, index_dir):
             for q in s.results:
                 rank = str(q.rank) if q.rank else "-"
                 first = q.ranking[0] if q.ranking else "-"
-                line = f"{rank:>4}  {first:<8}  {q.query}" + (f"  ({q.error})" if q.error else "")
+                query = " ".join(q.query.split())  # one line a query, whatever the file holds
+                line = f"{rank:>4}  {first:<8}  {query}" + (f"  ({q.error})" if q.error else "")
                 click.echo(click.style(line, fg=None if q.rank == 1 else "yellow" if q.rank else "red"))
 
 

@@ -91,7 +91,8 @@ def load_judgments(path: str | Path) -> list[Judgment]:
 
 def score_ranking(ranking: list[str], j: Judgment) -> tuple[float, float, float]:
     """(reciprocal rank, hit, nDCG) at depth 10 for one ranked id list."""
-    return _score(_top(ranking, j), j)
+    first, nd = _score(_top(ranking, j), j)
+    return (1.0 / first if first else 0.0), (1.0 if first else 0.0), nd
 
 
 def _top(ranking: list[str], j: Judgment) -> list[str]:
@@ -99,16 +100,17 @@ def _top(ranking: list[str], j: Judgment) -> list[str]:
     return [r for r in ranking if r not in j.exclude][:DEPTH]
 
 
-def _score(ranked: list[str], j: Judgment) -> tuple[float, float, float]:
-    rr = hit = dcg = 0.0
-    for i, r in enumerate(ranked):
+def _score(ranked: list[str], j: Judgment) -> tuple[int | None, float]:
+    """The rank of the first relevant id in ``ranked`` (1-based; None if
+    none is there) and nDCG."""
+    first = None
+    dcg = 0.0
+    for i, r in enumerate(ranked, 1):
         if r in j.relevant:
-            if not hit:
-                rr = 1.0 / (i + 1)
-                hit = 1.0
-            dcg += 1.0 / math.log2(i + 2)
+            first = first or i
+            dcg += 1.0 / math.log2(i + 1)
     ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(j.relevant), DEPTH)))
-    return rr, hit, (dcg / ideal if ideal else 0.0)
+    return first, (dcg / ideal if ideal else 0.0)
 
 
 def evaluate(rank: Callable[[str, int, frozenset[str]], list[str]], judgments: list[Judgment],
@@ -131,11 +133,11 @@ def evaluate(rank: Callable[[str, int, frozenset[str]], list[str]], judgments: l
             s.results.append(QueryResult(j.query, None, 0.0, 0.0, [], str(e)))
             continue
         top = _top(ids, j)
-        rr, hit, nd = _score(top, j)
-        first = next((i for i, r in enumerate(top, 1) if r in j.relevant), None)
+        first, nd = _score(top, j)
+        rr = 1.0 / first if first else 0.0
         s.results.append(QueryResult(j.query, first, rr, nd, top))
         s.mrr += rr
-        s.hit += hit
+        s.hit += 1.0 if first else 0.0
         s.ndcg += nd
     s.seconds = time.perf_counter() - t0
     if judgments:

@@ -253,11 +253,11 @@ def test_eval_command(runner, seed_index, tmp_path):
 def test_eval_per_query_lists_each_query(runner, seed_index, tmp_path):
     p = tmp_path / "j.jsonl"
     p.write_text(json.dumps({"query": "event 3031", "relevant": ["Q168845"]}) + "\n"
-                 + json.dumps({"query": "event 3031", "relevant": ["Q280515"]}) + "\n")
+                 + json.dumps({"query": "event\n3031", "relevant": ["Q280515"]}) + "\n")
     r = run(runner, "eval", str(p), "--per-query", "--index", str(seed_index))
     lines = r.output.splitlines()
     start = lines.index("j.jsonl")
-    assert lines[start + 2:] == ["   1  Q168845   event 3031", "   -  Q168845   event 3031"]
+    assert lines[start + 2:] == ["   1  Q168845   event 3031", "   -  Q168845   event 3031"]  # one line each
     assert "\x1b[" not in r.output  # plain when piped
     r = runner.invoke(cli, ["eval", str(p), "--per-query", "--index", str(seed_index)], color=True)
     assert "\x1b[31m   -  Q168845" in r.output  # on a terminal, a miss is red
