@@ -116,7 +116,8 @@ def search(query, limit, product, version, keyword, explain, vocabulary, as_json
             if f.pop("quoted", False):
                 f["title"] = f"{f['title']} (quoted message: ranked on the quote)"
             else:
-                f.pop("symptoms_quote", None)  # only a quoted message has it
+                f.pop("symptoms_quote", None)  # only a quoted message has them
+                f.pop("message_cover", None)
             factors = "  ".join(f"{k} {v}" for k, v in f.items())
             if factors:
                 click.echo(f"      × {factors}")

@@ -58,6 +58,11 @@ QUOTE_FIELD = "message"
 # count this much more than those that only mention it or have its pairs of
 # words apart ("Error 405, 405 Method" is not "Error 405 Method").
 QUOTE_SYMPTOMS_BOOST = 0.2
+# ... and those whose message the query says most of count up to this much
+# more, by the share of the message's words that are query words: a pasted
+# message is best answered by the articles that show that message, not a
+# longer one that holds it (the title cover of a quoted message).
+MESSAGE_COVER_BOOST = 0.4
 # The articles looked at for such a quote: those that could reach the top
 # 40, whatever the number of hits asked for (an article that shows the
 # message may start below the top ten, behind titles that repeat it).
@@ -456,7 +461,9 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     other) and a citation prior (how many articles cite this one). When one
     of them shows the whole query as a message in its SYMPTOMS (see
     :data:`QUOTE_MIN_PAIRS`), they are re-scored without the title factors,
-    and those that show it word for word get :data:`QUOTE_SYMPTOMS_BOOST`.
+    and those that show it word for word get :data:`QUOTE_SYMPTOMS_BOOST`;
+    each of them gains by the share of its message the query says
+    (:data:`MESSAGE_COVER_BOOST`).
     ``excluded`` documents are left out, and so is their link evidence.
     """
     qterms = [q if isinstance(q, QueryTerm) else QueryTerm(*q) for q in qterms]
@@ -502,7 +509,9 @@ def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k
     scope: list[float] = []  # ... and of the QUOTE_SCOPE best
     in_scope = True
     seen_quote = False
-    most = (1.0 + PHRASE_BOOST) * (1.0 + PROXIMITY_BOOST) * (1.0 + QUOTE_SYMPTOMS_BOOST if quoted else 1.0)
+    most = (1.0 + PHRASE_BOOST) * (1.0 + PROXIMITY_BOOST)
+    if quoted:
+        most *= (1.0 + QUOTE_SYMPTOMS_BOOST) * (1.0 + MESSAGE_COVER_BOOST)
     for s, d in sorted(ranked, reverse=True):
         if sc.pairs:
             # Stop where not even full phrase and proximity matches would lift
@@ -518,8 +527,11 @@ def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k
             share, near_share, as_symptom = seen[d]
             s *= (1.0 + PHRASE_BOOST * share) * (1.0 + PROXIMITY_BOOST * near_share)
             seen_quote = seen_quote or (as_symptom and in_scope)
-            if quoted and as_symptom and _shown_whole(eng, sc.found, sc.terms, d):
-                s *= 1.0 + QUOTE_SYMPTOMS_BOOST
+            if quoted and as_symptom:
+                if _shown_whole(eng, sc.found, sc.terms, d):
+                    s *= 1.0 + QUOTE_SYMPTOMS_BOOST
+                if MESSAGE_COVER_BOOST:
+                    s *= 1.0 + MESSAGE_COVER_BOOST * _message_cover(eng, sc.found, d)
         out.append(engine.Candidate(d, s))
         for heap, size in ((best, depth), (scope, QUOTE_SCOPE)):
             if len(heap) < size:
@@ -570,6 +582,24 @@ def _shown_whole(eng: engine.Engine, found: dict[str, _Evidence], qterms: list[Q
         if not starts:
             return False
     return bool(starts)
+
+
+def _message_cover(eng: engine.Engine, found: dict[str, _Evidence], docnum: int,
+                   art: Article | None = None) -> float:
+    """The largest share of a message's words that are query words (or their
+    alternatives), over the messages the document's SYMPTOMS shows or quotes
+    that hold every query word; 0 when none does. ``art``: the document's
+    article, if parsed already."""
+    if art is None:
+        art = parse_article(engine.unpack_text(eng.stored(docnum)["raw"]))
+    need = [{t for t, _, _ in ev.postings} for ev in found.values()]
+    words = set().union(*need)
+    best = 0.0
+    for piece in art.messages + art.quotes:
+        toks = [t for _, t in analyze(piece)]
+        if toks and all(n.intersection(toks) for n in need):
+            best = max(best, sum(t in words for t in toks) / len(toks))
+    return best
 
 
 def _phrase_hits(found: dict[str, _Evidence], pairs: list[tuple[str, str, int]], docnum: int,
@@ -665,14 +695,17 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
                                     if pairs else (0, 0, 0))
         cited = int(_cited_by(eng, [docnum], excluded)[0])
         n_terms = len({q.term for q in qterms})
+        as_symptom = quoted and bool(pairs) and _shown_as_message(eng, found, pairs, docnum)
         out["factors"] = {
             "matched": f"{len(rows)}/{n_terms}",
             "coordination": round(1.0 - COORD + COORD * len(rows) / n_terms, 3),
             "title": 1.0 if quoted else round(float(by_share[docnum]), 3),
             "title_cover": 1.0 if quoted else round(float(by_cover[docnum]), 3),
             "quoted": quoted,
-            "symptoms_quote": round(1.0 + QUOTE_SYMPTOMS_BOOST, 3) if quoted and pairs and _shown_as_message(
-                eng, found, pairs, docnum) and _shown_whole(eng, found, qterms, docnum) else 1.0,
+            "symptoms_quote": round(1.0 + QUOTE_SYMPTOMS_BOOST, 3) if as_symptom and _shown_whole(
+                eng, found, qterms, docnum) else 1.0,
+            "message_cover": round(1.0 + MESSAGE_COVER_BOOST * _message_cover(eng, found, docnum, article), 3)
+            if as_symptom else 1.0,
             "phrase": round(1.0 + PHRASE_BOOST * (in_text + in_topics) / max(1, len(pairs)), 3),
             "proximity": round(1.0 + PROXIMITY_BOOST * near / max(1, len(pairs)), 3),
             "cited_by": cited,

@@ -478,8 +478,9 @@ def _symptom_or_notes(tmp_path, with_symptom: bool = True, how: str = "shown"):
 
 @pytest.mark.parametrize("boost, first", [(None, "Q500001"), (0.0, "Q500002")])
 def test_a_message_quoted_as_a_symptom_ranks_first(tmp_path, monkeypatch, boost, first):
+    # (the message cover also lifts only the article that shows the message)
     hits = _explained(_symptom_or_notes(tmp_path), "spool drive is not ready for printing", monkeypatch,
-                      QUOTE_SYMPTOMS_BOOST=boost)
+                      QUOTE_SYMPTOMS_BOOST=boost, MESSAGE_COVER_BOOST=boost)
     assert hits[0].id == first
     factors = {h.id: h.explanation["factors"] for h in hits}
     assert all(f["quoted"] for f in factors.values())
@@ -511,6 +512,42 @@ def test_the_symptoms_bonus_goes_to_the_message_word_for_word(tmp_path, monkeypa
     bonus = round(1.0 + search.QUOTE_SYMPTOMS_BOOST, 3)
     assert factors["Q510001"]["symptoms_quote"] == bonus
     assert factors["Q510002"]["symptoms_quote"] == (1.0 if word_for_word else bonus)
+
+
+def _whole_or_longer(tmp_path):
+    """Q520001 shows the message the query is; Q520002 shows a longer one
+    that holds it, and says its words more often."""
+    return _index_articles(tmp_path, {
+        520001: ("Cannot Add NetBEUI Protocol", {
+            "SYMPTOMS": "When you add the NetBEUI protocol, you may receive the following error message:\n\n"
+                        "   Registry service subkey already exists",
+        }),
+        520002: ("Registry Service Subkey Errors When Adding Network Adapters", {
+            "SYMPTOMS": "When you add a second network adapter, you may receive the following error message:\n\n"
+                        "   The registry service subkey already exists for adapter 2. Remove the adapter from\n"
+                        "   the registry and restart Setup.\n\n"
+                        "The registry service subkey of the first adapter is not removed.",
+        }),
+    })
+
+
+@pytest.mark.parametrize("cover_boost, first", [(None, "Q520001"), (0.0, "Q520002")])
+def test_the_article_whose_message_the_query_is_ranks_above_a_longer_message(tmp_path, monkeypatch,
+                                                                                cover_boost, first):
+    hits = _explained(_whole_or_longer(tmp_path), "Registry service subkey already exists", monkeypatch,
+                      MESSAGE_COVER_BOOST=cover_boost)
+    assert [h.id for h in hits] == [first, ({"Q520001", "Q520002"} - {first}).pop()]
+    factors = {h.id: h.explanation["factors"] for h in hits}
+    assert all(f["quoted"] and f["symptoms_quote"] > 1.0 for f in factors.values())
+    if cover_boost is None:  # all of Q520001's message; 5 of Q520002's 12 words (stop words aside)
+        assert factors["Q520001"]["message_cover"] == round(1.0 + search.MESSAGE_COVER_BOOST, 3)
+        assert factors["Q520002"]["message_cover"] == round(1.0 + search.MESSAGE_COVER_BOOST * 6 / 12, 3)
+
+
+def test_the_message_cover_is_only_for_a_quoted_message(tmp_path, monkeypatch):
+    hits = _explained(_whole_or_longer(tmp_path), "registry subkey", monkeypatch)
+    assert hits and all(not h.explanation["factors"]["quoted"] for h in hits)
+    assert all(h.explanation["factors"]["message_cover"] == 1.0 for h in hits)
 
 
 def test_a_message_symptoms_quotes_in_a_sentence_makes_the_query_a_quoted_message(tmp_path, monkeypatch):
