@@ -43,6 +43,7 @@ VARIANTS = [
     ("without quoted-message reading", "QUOTE_MIN_PAIRS"),
     ("without the symptoms-quote bonus", "QUOTE_SYMPTOMS_BOOST"),
     ("without the message cover", "MESSAGE_COVER_BOOST"),
+    ("without the lead cover", "LEAD_COVER_BOOST"),
     ("quotes anywhere in SYMPTOMS, not its messages", "QUOTE_FIELD", "symptoms"),
     ("without query vocabulary", "USE_THESAURUS"),
 ]

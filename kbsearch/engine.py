@@ -54,6 +54,9 @@ INDEX_NAME = "kb"
 # the topic's phrase evidence.
 ANCHOR_SEP = "@"
 ANCHOR_PAIR = ">"
+# Document frequencies kept per open index (a long-lived process asks for the
+# same words again); cleared when it holds this many.
+DF_CACHE_SIZE = 200_000
 
 # Fields a query may name in syntax (``title:foo``); the first is the default.
 TEXT_FIELDS = ("body", "title", "symptoms", "message", "product")
@@ -546,6 +549,7 @@ class Engine:
         self._masks: dict[str, np.ndarray] = {}
         self._id_column = None
         self._cited: dict[int, int] = {}
+        self._df: dict[tuple[str, str], int] = {}
         self._anchors: dict[str, list[tuple[int, np.ndarray]]] = {}
 
     # Array access for the ranking layer.
@@ -743,6 +747,17 @@ class Engine:
         if m.is_active():
             m.skip_to(docnum)
         return m.is_active() and m.id() == docnum
+
+    def doc_frequency(self, fieldname: str, term: str) -> int:
+        """How many documents have ``term`` in ``fieldname`` (deleted ones
+        included until a merge, as in the postings)."""
+        key = (fieldname, term)
+        n = self._df.get(key)
+        if n is None:
+            if len(self._df) >= DF_CACHE_SIZE:
+                self._df.clear()
+            n = self._df[key] = self._searcher.doc_frequency(fieldname, term) if fieldname in self.schema else 0
+        return n
 
     def cited_by(self, docnums: Iterable[int]) -> np.ndarray:
         """How many articles cite each of ``docnums`` (their in-links)."""

@@ -67,6 +67,21 @@ MESSAGE_COVER_BOOST = 0.4
 # 40, whatever the number of hits asked for (an article that shows the
 # message may start below the top ten, behind titles that repeat it).
 QUOTE_SCOPE = 40
+# Lead cover: a symptom description says most of what the matching
+# article's SYMPTOMS section says (its SUMMARY, where it has none, counts
+# LEAD_SUMMARY_WEIGHT as much). The best LEAD_DEPTH documents (or more, if
+# more are asked for) gain up to LEAD_COVER_BOOST by the share of their
+# lead's words (weighed by idf) that the query says; not for a quoted
+# message, and only in part for a query of few words: from nothing at
+# LEAD_MIN_WORDS distinct words to all of it at LEAD_FULL_WORDS, since a
+# short topic ("the Recycle Bin") names what an article is about rather
+# than describing a symptom, and most of a short SYMPTOMS section is
+# easily said by it.
+LEAD_COVER_BOOST = 0.75
+LEAD_SUMMARY_WEIGHT = 0.75
+LEAD_MIN_WORDS = 3
+LEAD_FULL_WORDS = 8
+LEAD_DEPTH = 10
 # Citation prior: articles that many others cite are the canonical ones.
 CITED_BOOST = 0.05
 # Topics other articles give an article when they cite it ("For more
@@ -489,10 +504,14 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     prior = 1.0 + CITED_BOOST * np.log1p(_cited_by(eng, top, excluded))
     ranked = [(float(final[d]) * pr, d) for d, pr in zip(top, prior.tolist())]
     seen: dict[int, tuple[float, float, bool]] = {}
-    out, quoted = _rescore(eng, sc, ranked, k, seen)
+    depth = max(k, LEAD_DEPTH)
+    out, quoted = _rescore(eng, sc, ranked, depth, seen)
     if quoted:
-        out, _ = _rescore(eng, sc, [(s / float(sc.title_factor[d]), d) for s, d in ranked], k, seen, quoted=True)
-    return out, total, quoted
+        out, _ = _rescore(eng, sc, [(s / float(sc.title_factor[d]), d) for s, d in ranked], depth, seen, quoted=True)
+    elif (share := _lead_share(sc.terms)) > 0:
+        out = sorted((engine.Candidate(c.docnum, c.score * (1.0 + share * _lead_cover(eng, sc.found, c.docnum)))
+                      for c in out), key=lambda c: -c.score)
+    return out[:k], total, quoted
 
 
 def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k: int,
@@ -591,7 +610,7 @@ def _message_cover(eng: engine.Engine, found: dict[str, _Evidence], docnum: int,
     that hold every query word; 0 when none does. ``art``: the document's
     article, if parsed already."""
     if art is None:
-        art = parse_article(engine.unpack_text(eng.stored(docnum)["raw"]))
+        art = parse_article(engine.unpack_text(eng.stored(docnum)["raw"]), citations=False)
     need = [{t for t, _, _ in ev.postings} for ev in found.values()]
     words = set().union(*need)
     best = 0.0
@@ -600,6 +619,34 @@ def _message_cover(eng: engine.Engine, found: dict[str, _Evidence], docnum: int,
         if toks and all(n.intersection(toks) for n in need):
             best = max(best, sum(t in words for t in toks) / len(toks))
     return best
+
+
+def _lead_share(qterms: list[QueryTerm]) -> float:
+    """How much of :data:`LEAD_COVER_BOOST` a query of these words gets."""
+    n = len({q.term for q in qterms})
+    ramp = (n - LEAD_MIN_WORDS) / max(1, LEAD_FULL_WORDS - LEAD_MIN_WORDS)
+    return LEAD_COVER_BOOST * min(1.0, max(0.0, ramp))
+
+
+def _lead_cover(eng: engine.Engine, found: dict[str, _Evidence], docnum: int,
+                art: Article | None = None) -> float:
+    """The share of the idf of the distinct words of the document's lead
+    (its SYMPTOMS; else its SUMMARY or first section, counted
+    :data:`LEAD_SUMMARY_WEIGHT`) that are query words or their alternatives."""
+    if art is None:
+        art = parse_article(engine.unpack_text(eng.stored(docnum)["raw"]), citations=False)
+    lead = [s for s in art.sections if s.name in SYMPTOM_SECTIONS]
+    weight = 1.0
+    if not lead:
+        lead = [s for s in art.sections if s.name == "summary"] or art.sections[:1]
+        weight = LEAD_SUMMARY_WEIGHT
+    words = {t for s in lead for _, t in analyze(s.text)}
+    if not words:
+        return 0.0
+    said = {t for ev in found.values() for t, _, _ in ev.postings}
+    n = max(1, eng.doc_count_all)
+    idf = {t: _idf(eng, min(n, eng.doc_frequency("body", t))) for t in words}
+    return weight * sum(idf[t] for t in words & said) / sum(idf.values())
 
 
 def _phrase_hits(found: dict[str, _Evidence], pairs: list[tuple[str, str, int]], docnum: int,
@@ -706,6 +753,8 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
                 eng, found, qterms, docnum) else 1.0,
             "message_cover": round(1.0 + MESSAGE_COVER_BOOST * _message_cover(eng, found, docnum, article), 3)
             if as_symptom else 1.0,
+            "lead_cover": round(1.0 + share * _lead_cover(eng, found, docnum, article), 3)
+            if not quoted and (share := _lead_share(qterms)) > 0 else 1.0,
             "phrase": round(1.0 + PHRASE_BOOST * (in_text + in_topics) / max(1, len(pairs)), 3),
             "proximity": round(1.0 + PROXIMITY_BOOST * near / max(1, len(pairs)), 3),
             "cited_by": cited,

@@ -85,8 +85,21 @@ def test_search_explain_says_when_a_query_is_read_as_a_quoted_message(runner, tm
     factor_lines = [ln for ln in r.output.splitlines() if ln.strip().startswith("×")]
     assert len(factor_lines) == 3
     assert all(("title 1.0 (quoted message" in ln) is quoted for ln in factor_lines)
+    # each line names the factors of its reading only
+    assert all(("symptoms_quote" in ln and "message_cover" in ln) is quoted for ln in factor_lines)
+    assert not any("lead_cover" in ln for ln in factor_lines if quoted)
     r = run(runner, *words, "--explain", "--json", "--index", ix)
     assert {h["explanation"]["factors"]["quoted"] for h in json.loads(r.output)["hits"]} == {quoted}
+
+
+def test_search_explain_shows_the_lead_cover_of_a_description(runner, tmp_path):
+    from .test_search import SPOOLER, _lead_pair
+
+    r = run(runner, SPOOLER, "--explain", "--index", str(_lead_pair(tmp_path)))
+    factor_lines = [ln for ln in r.output.splitlines() if ln.strip().startswith("×")]
+    assert "Q530001" in r.output.splitlines()[0]
+    covers = [float(ln.split("lead_cover ")[1].split()[0]) for ln in factor_lines]
+    assert len(covers) == 2 and covers[0] > 1.5 > covers[1]
 
 
 @pytest.mark.parametrize("flag, hits", [([], ["Q200001"]), (["--no-vocabulary"], [])])

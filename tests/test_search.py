@@ -550,6 +550,66 @@ def test_the_message_cover_is_only_for_a_quoted_message(tmp_path, monkeypatch):
     assert all(h.explanation["factors"]["message_cover"] == 1.0 for h in hits)
 
 
+SPOOLER = "spooler service stops when printing large documents from word"
+
+
+def _lead_pair(tmp_path, lead: str = "SYMPTOMS"):
+    """Q530001's ``lead`` section says what SPOOLER describes and little
+    else; Q530002 says SPOOLER's words more often, below a SYMPTOMS section
+    about something else."""
+    return _index_articles(tmp_path, {
+        530001: ("Print Jobs Fail on a Busy Server", {
+            lead: "The spooler service stops when you print large documents from Word.",
+        }),
+        530002: ("Large Documents Print Slowly from Word", {
+            "SYMPTOMS": "When you send a job to a network printer that uses a third-party port monitor with "
+                        "bidirectional support turned on, the queue pauses and the job is held until an "
+                        "administrator restarts the computer.",
+            "MORE INFORMATION": "The spooler service stops and starts again while Word prints large documents.\n\n"
+                                "Printing large documents from Word stops the spooler service when the spooler "
+                                "service is short of disk space for large documents.",
+        }),
+    })
+
+
+@pytest.mark.parametrize("lead_boost, first", [(None, "Q530001"), (0.0, "Q530002")])
+def test_the_article_whose_symptoms_a_description_says_ranks_first(tmp_path, monkeypatch, lead_boost, first):
+    hits = _explained(_lead_pair(tmp_path), SPOOLER, monkeypatch, LEAD_COVER_BOOST=lead_boost)
+    assert [h.id for h in hits] == [first, ({"Q530001", "Q530002"} - {first}).pop()]
+    covers = {h.id: h.explanation["factors"]["lead_cover"] for h in hits}
+    if lead_boost is None:  # every word of Q530001's SYMPTOMS is the query's; few of Q530002's
+        share = search._lead_share(search.query_terms(SPOOLER))
+        assert share > 0
+        assert covers["Q530001"] == round(1.0 + share, 3)
+        assert 1.0 <= covers["Q530002"] < 1.05
+    else:
+        assert set(covers.values()) == {1.0}
+
+
+def test_a_summary_counts_as_the_lead_of_an_article_without_symptoms(tmp_path, monkeypatch):
+    hits = _explained(_lead_pair(tmp_path, lead="SUMMARY"), SPOOLER, monkeypatch)
+    covers = {h.id: h.explanation["factors"]["lead_cover"] for h in hits}
+    share = search._lead_share(search.query_terms(SPOOLER))
+    assert covers["Q530001"] == round(1.0 + share * search.LEAD_SUMMARY_WEIGHT, 3)
+
+
+@pytest.mark.parametrize("words, part", [(1, 0.0), (3, 0.0), (4, 0.2), (6, 0.6), (8, 1.0), (12, 1.0)])
+def test_the_lead_cover_grows_with_the_query_from_a_topic_to_a_description(words, part):
+    from kbsearch.thesaurus import QueryTerm
+
+    terms = [QueryTerm(i, f"w{i}", 0, 0) for i in range(words)] + [QueryTerm(words, "w0", 0, 0)]  # one twice
+    assert search._lead_share(terms) == pytest.approx(part * search.LEAD_COVER_BOOST)
+
+
+@pytest.mark.parametrize("query", ["spooler service", "Registry service subkey already exists"])
+def test_no_lead_cover_for_a_short_query_or_a_quoted_message(tmp_path, monkeypatch, query):
+    src = tmp_path / "a"
+    src.mkdir()
+    ix = _lead_pair(src) if query.startswith("spooler") else _whole_or_longer(src)
+    hits = _explained(ix, query, monkeypatch)
+    assert hits and all(h.explanation["factors"]["lead_cover"] == 1.0 for h in hits)
+
+
 def test_a_message_symptoms_quotes_in_a_sentence_makes_the_query_a_quoted_message(tmp_path, monkeypatch):
     # SYMPTOMS' prose quotes it ("... you may receive "The spool drive ..." and
     # it stops"), as older articles cite a message: no title factor for any
