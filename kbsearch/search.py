@@ -108,6 +108,10 @@ _SYNTAX_RE = re.compile(
     r"|\w\*|\*\w|\w\?\w"                      # wildcards inside or next to a word
     r'|\w\^\d|"~\d',                          # boosts, phrase slop
 )
+# A quoted phrase, and what makes one part of a query: a field before it, a
+# slop or a boost after it.
+_PHRASE_RE = re.compile(r'"[^"]*\w[^"]*"')
+_PHRASE_SYNTAX_RE = re.compile(rf'\b(?:{_FIELDS}):"|"[~^]\d')
 # AND/OR/NOT are operators when typed in upper case among lower-case words;
 # in an all-capitals message ("FILE NOT FOUND") they are words.
 _OPERATOR_RE = re.compile(r"(?:^|\s)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?=\s)")
@@ -156,10 +160,30 @@ class Results:
 
 
 def uses_syntax(text: str) -> bool:
-    """Whether ``text`` asks for Whoosh query syntax rather than free text."""
+    """Whether ``text`` asks for Whoosh query syntax rather than free text.
+
+    Quoted phrases among words that are not syntax do not: a description
+    that quotes the message it shows (``word 97 grammar check fails "not
+    enough memory"``) is ranked better as free text, which reads its words
+    in order, than by Whoosh's OR of words and phrases. Quoted phrases
+    alone, or with other syntax, are a query."""
+    if not _has_syntax(text):
+        return False
+    bare = _PHRASE_RE.sub(" ", text)
+    if bare == text or _PHRASE_SYNTAX_RE.search(text) or not re.search(r"\w", bare):
+        return True
+    return _has_syntax(bare)
+
+
+def _has_syntax(text: str) -> bool:
     if _SYNTAX_RE.search(text):
         return True
     return bool(_OPERATOR_RE.search(text)) and bool(_LOWER_RE.search(_OPERATOR_RE.sub(" ", text)))
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` puts words in quotation marks: they match as typed."""
+    return [m.span() for m in _PHRASE_RE.finditer(text)]
 
 
 def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None = None,
@@ -204,6 +228,8 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
             total -= sum(1 for d in gone if eng.doc_matches(d, q))
     else:
         spans = _as_indexed(eng, query_terms(query, vocabulary))
+        for a, b in _quoted_spans(query):
+            spans = [replace(q, alternatives=()) if a <= q.start < b else q for q in spans]
         terms = list(dict.fromkeys(q.term for q in spans))
         if not terms and whole is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")
@@ -281,6 +307,11 @@ class _Evidence:
     def weight_of(self, docnum: int) -> float:
         i = int(np.searchsorted(self.ids, docnum))
         return float(self.weights[i]) if i < len(self.ids) and self.ids[i] == docnum else 0.0
+
+    @property
+    def words(self) -> set[str]:
+        """The word and its alternatives, those the index has."""
+        return {t for t, _, _ in self.postings}
 
     def positions(self, docnum: int) -> set[int]:
         out: set[int] = set()
@@ -611,7 +642,7 @@ def _message_cover(eng: engine.Engine, found: dict[str, _Evidence], docnum: int,
     article, if parsed already."""
     if art is None:
         art = parse_article(engine.unpack_text(eng.stored(docnum)["raw"]), citations=False)
-    need = [{t for t, _, _ in ev.postings} for ev in found.values()]
+    need = [ev.words for ev in found.values()]
     words = set().union(*need)
     best = 0.0
     for piece in art.messages + art.quotes:
@@ -643,7 +674,7 @@ def _lead_cover(eng: engine.Engine, found: dict[str, _Evidence], docnum: int,
     words = {t for s in lead for _, t in analyze(s.text)}
     if not words:
         return 0.0
-    said = {t for ev in found.values() for t, _, _ in ev.postings}
+    said = set().union(*(ev.words for ev in found.values()))
     n = max(1, eng.doc_count_all)
     idf = {t: _idf(eng, min(n, eng.doc_frequency("body", t))) for t in words}
     return weight * sum(idf[t] for t in words & said) / sum(idf.values())
@@ -716,7 +747,7 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
     if article is None:
         article = parse_article(engine.unpack_text(eng.stored(docnum)["raw"]))
     found = _gather(eng, qterms, excluded, cache)
-    where = _sections_of(article, {t for ev in found.values() for t, _, _ in ev.postings})
+    where = _sections_of(article, set().union(*(ev.words for ev in found.values())))
     rows = []
     length = float(eng.field_lengths("body")[docnum])
     for t, ev in found.items():

@@ -169,6 +169,13 @@ def test_stats(seed_kb):
         ("printer -laser", True),
         ("printer AND (laser OR inkjet)", True),
         ("title:printer^2", True),
+        # Quoted phrases: a query alone or with other syntax, free text among plain words.
+        ('"exact phrase" "another one"', True),
+        ('word 97 grammar check fails "not enough memory"', False),
+        ('dhcp "freezes" on nt4', False),
+        ('printer "out of paper" -laser', True),
+        ('printer symptoms:"out of paper"', True),
+        ('printer "out of paper"~2', True),
         # Pasted error messages: brackets, parentheses, lone quotes, capitals.
         ("[Microsoft][ODBC SQL Server Driver]String data right truncation", False),
         ("error F2328 WAITFORMULTIPLEOBJECTS already typed MTTEST.FOR(19", False),
@@ -367,6 +374,22 @@ def test_a_quoted_word_or_vocabulary_off_matches_only_the_words_typed(tmp_path):
         assert top(kb, '"freezes"') == []
         assert top(kb, "freezes", vocabulary=False) == []
         assert top(kb, "hangs", vocabulary=False) == ["Q200001"]
+        # among free words too: "freezes" in quotes is not the article's "hangs"
+        assert top(kb, 'dhcp "freezes"') == ["Q200002", "Q200001"]
+        assert top(kb, "dhcp freezes") == ["Q200001", "Q200002"]
+
+
+@pytest.mark.parametrize("text", [
+    'dhcp manager fails "the dhcp server service hangs" at startup',
+    'dhcp server "freezes" on nt4',
+])
+def test_a_description_that_quotes_a_message_is_ranked_as_free_text(tmp_path, text):
+    from kbsearch import KnowledgeBase
+
+    with KnowledgeBase.open(_vocabulary_pair(tmp_path)) as kb:
+        hits = kb.search(text, explain=True)
+    # free-text ranking explains its factors; Whoosh's parser has none to give
+    assert hits and all("coordination" in h.explanation["factors"] for h in hits)
 
 
 def _explained(ix, text: str, monkeypatch, **constants):
