@@ -509,7 +509,9 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     :data:`QUOTE_MIN_PAIRS`), they are re-scored without the title factors,
     and those that show it word for word get :data:`QUOTE_SYMPTOMS_BOOST`;
     each of them gains by the share of its message the query says
-    (:data:`MESSAGE_COVER_BOOST`).
+    (:data:`MESSAGE_COVER_BOOST`). Otherwise the best :data:`LEAD_DEPTH`
+    (or ``k``) gain by the share of their SYMPTOMS the query says
+    (:data:`LEAD_COVER_BOOST`).
     ``excluded`` documents are left out, and so is their link evidence.
     """
     qterms = [q if isinstance(q, QueryTerm) else QueryTerm(*q) for q in qterms]
