@@ -181,11 +181,6 @@ def _has_syntax(text: str) -> bool:
     return bool(_OPERATOR_RE.search(text)) and bool(_LOWER_RE.search(_OPERATOR_RE.sub(" ", text)))
 
 
-def _quoted_spans(text: str) -> list[tuple[int, int]]:
-    """Where ``text`` puts words in quotation marks: they match as typed."""
-    return [m.span() for m in _PHRASE_RE.finditer(text)]
-
-
 def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None = None,
            version: str | None = None, keyword: str | None = None,
            explain: bool = False, exclude: Iterable[str] = (), vocabulary: bool = True) -> Results:
@@ -228,8 +223,6 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
             total -= sum(1 for d in gone if eng.doc_matches(d, q))
     else:
         spans = _as_indexed(eng, query_terms(query, vocabulary))
-        for a, b in _quoted_spans(query):
-            spans = [replace(q, alternatives=()) if a <= q.start < b else q for q in spans]
         terms = list(dict.fromkeys(q.term for q in spans))
         if not terms and whole is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")
@@ -262,10 +255,10 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
 def query_terms(text: str, vocabulary: bool = True) -> list[QueryTerm]:
     """The analysed words of a free-text query, each with the KB's words
     that also count as it (unless ``vocabulary`` or :data:`USE_THESAURUS`
-    is off)."""
+    is off; never for words in quotation marks, which match as typed)."""
     spans = list(analyze_spans(text))
     if vocabulary and USE_THESAURUS:
-        return expand(spans)
+        return expand(spans, as_typed=(m.span() for m in _PHRASE_RE.finditer(text)))
     return [QueryTerm(*s) for s in spans]
 
 
@@ -476,7 +469,7 @@ def _cited_by(eng: engine.Engine, docnums: list[int], excluded: np.ndarray) -> n
     if excluded.size:
         gone: dict[int, int] = {}
         for d in excluded.tolist():
-            for c in parse_article(engine.unpack_text(eng.stored(d)["raw"])).citations:
+            for c in _article(eng, d).citations:
                 if (cd := eng.docnum_for(c.id)) is not None:
                     gone[cd] = gone.get(cd, 0) + 1
         counts -= np.array([gone.get(d, 0) for d in docnums], dtype=counts.dtype)
@@ -636,14 +629,19 @@ def _shown_whole(eng: engine.Engine, found: dict[str, _Evidence], qterms: list[Q
     return bool(starts)
 
 
+def _article(eng: engine.Engine, docnum: int, citations: bool = True) -> Article:
+    """The article stored for ``docnum``, parsed (without the articles it
+    cites, unless ``citations``)."""
+    return parse_article(engine.unpack_text(eng.stored(docnum)["raw"]), citations=citations)
+
+
 def _message_cover(eng: engine.Engine, found: dict[str, _Evidence], docnum: int,
                    art: Article | None = None) -> float:
     """The largest share of a message's words that are query words (or their
     alternatives), over the messages the document's SYMPTOMS shows or quotes
     that hold every query word; 0 when none does. ``art``: the document's
     article, if parsed already."""
-    if art is None:
-        art = parse_article(engine.unpack_text(eng.stored(docnum)["raw"]), citations=False)
+    art = art or _article(eng, docnum, citations=False)
     need = [ev.words for ev in found.values()]
     words = set().union(*need)
     best = 0.0
@@ -666,8 +664,7 @@ def _lead_cover(eng: engine.Engine, found: dict[str, _Evidence], docnum: int,
     """The share of the idf of the distinct words of the document's lead
     (its SYMPTOMS; else its SUMMARY or first section, counted
     :data:`LEAD_SUMMARY_WEIGHT`) that are query words or their alternatives."""
-    if art is None:
-        art = parse_article(engine.unpack_text(eng.stored(docnum)["raw"]), citations=False)
+    art = art or _article(eng, docnum, citations=False)
     lead = [s for s in art.sections if s.name in SYMPTOM_SECTIONS]
     weight = 1.0
     if not lead:
@@ -746,8 +743,7 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
     if excluded is None:
         excluded = np.zeros(0, dtype=np.int64)
     qterms = [q if isinstance(q, QueryTerm) else QueryTerm(i, q, 0, 0) for i, q in enumerate(qterms)]
-    if article is None:
-        article = parse_article(engine.unpack_text(eng.stored(docnum)["raw"]))
+    article = article or _article(eng, docnum)
     found = _gather(eng, qterms, excluded, cache)
     where = _sections_of(article, set().union(*(ev.words for ev in found.values())))
     rows = []

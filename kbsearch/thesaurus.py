@@ -14,6 +14,7 @@ for every query; they hold analysed (stemmed, lower-case) terms.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .analysis import stem
@@ -165,17 +166,24 @@ _ALTERNATIVES = _tables()
 assert all(stem(w) == w for w in _ALTERNATIVES), "thesaurus words must be analysed terms"
 
 
-def expand(spans: list[tuple[int, str, int, int]]) -> list[QueryTerm]:
+def expand(spans: list[tuple[int, str, int, int]],
+           as_typed: Iterable[tuple[int, int]] = ()) -> list[QueryTerm]:
     """``spans`` with the KB's words for each query word as its alternatives.
 
     Compact product tokens become their words ("nt4" -> "nt" "4.0", the
     original kept as an alternative), so positions after them move on; a
-    bare version number ("nt 4") also matches its ``N.0`` form.
+    bare version number ("nt 4") also matches its ``N.0`` form. A word that
+    starts inside one of the ``as_typed`` character ranges (what the user
+    put in quotation marks) is left as it is, with no alternatives.
     """
+    ranges = list(as_typed)
     out: list[QueryTerm] = []
+    fixed: list[bool] = []
     shift = 0
     for pos, term, start, end in spans:
-        parts = _split_compact(term)
+        typed = any(a <= start < b for a, b in ranges)
+        parts = None if typed else _split_compact(term)
+        fixed += [typed] * (1 if parts is None else len(parts))
         if parts is None:
             out.append(QueryTerm(pos + shift, term, start, end))
             continue
@@ -185,7 +193,7 @@ def expand(spans: list[tuple[int, str, int, int]]) -> list[QueryTerm]:
     alts = [dict(q.alternatives) for q in out]
 
     def offer(i: int, word: str, weight: float) -> None:
-        if word != out[i].term:
+        if word != out[i].term and not fixed[i]:
             alts[i][word] = max(alts[i].get(word, 0.0), weight)
 
     for i, qt in enumerate(out):

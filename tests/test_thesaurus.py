@@ -67,3 +67,13 @@ def test_expand_keeps_character_offsets_of_what_was_typed():
     text = "dhcp on nt4"
     got = expand(list(analyze_spans(text)))
     assert [(text[q.start:q.end], q.term) for q in got] == [("dhcp", "dhcp"), ("nt4", "nt"), ("nt4", "4.0")]
+
+
+def test_words_typed_in_quotation_marks_stay_as_typed():
+    text = 'dhcp "nt4" freezes on "nt4"'
+    typed = [(6, 11), (23, 28)]
+    got = expand(list(analyze_spans(text)), as_typed=typed)
+    assert [(q.term, dict(q.alternatives)) for q in got][:2] == [("dhcp", {}), ("nt4", {})]
+    assert dict(got[2].alternatives).get("hang") == JARGON_WEIGHT  # "freezes" is not quoted
+    assert (got[-1].term, got[-1].alternatives) == ("nt4", ())
+    assert [q.position for q in got] == [0, 1, 2, 4]  # "on" is a stop word; nothing split
