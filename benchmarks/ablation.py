@@ -44,6 +44,7 @@ VARIANTS = [
     ("without the symptoms-quote bonus", "QUOTE_SYMPTOMS_BOOST"),
     ("without the message cover", "MESSAGE_COVER_BOOST"),
     ("without the lead cover", "LEAD_COVER_BOOST"),
+    ("without the subject prior", "SUBJECT_BOOST"),
     ("quotes anywhere in SYMPTOMS, not its messages", "QUOTE_FIELD", "symptoms"),
     ("without query vocabulary", "USE_THESAURUS"),
 ]

@@ -115,7 +115,8 @@ def search(query, limit, product, version, keyword, explain, vocabulary, as_json
             f = dict(h.explanation["factors"])
             if f.pop("quoted", False):
                 f["title"] = f"{f['title']} (quoted message: ranked on the quote)"
-                f.pop("lead_cover", None)  # only free text that is not one has it
+                f.pop("lead_cover", None)  # only free text that is not one has them
+                f.pop("subject", None)
             else:
                 f.pop("symptoms_quote", None)  # only a quoted message has them
                 f.pop("message_cover", None)

@@ -10,6 +10,7 @@ that article first.
 from __future__ import annotations
 
 import heapq
+import math
 import re
 from bisect import bisect_left
 from collections.abc import Iterable
@@ -19,7 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from . import engine
 from .analysis import UNSTEMMED, analyze, analyze_spans, stemmed
-from .article import SYMPTOM_SECTIONS, Article, normalize_id, parse_article
+from .article import SYMPTOM_SECTIONS, Article, Section, normalize_id, parse_article
 from .errors import KBSearchError
 from .snippets import make_snippet
 from .thesaurus import QueryTerm, expand
@@ -82,6 +83,14 @@ LEAD_SUMMARY_WEIGHT = 0.75
 LEAD_MIN_WORDS = 3
 LEAD_FULL_WORDS = 8
 LEAD_DEPTH = 10
+# Subject prior, the other side of the same ramp: a query of few words names
+# a subject ("the Recycle Bin", "persistent verification") more often than
+# it describes one problem, and the articles that explain a subject (how-to,
+# information, description) are led by a SUMMARY, not by the SYMPTOMS of a
+# problem with it. Of the best LEAD_DEPTH documents, those whose lead is a
+# SUMMARY gain SUBJECT_BOOST for a query of up to LEAD_MIN_WORDS distinct
+# words, less as it grows, nothing from LEAD_FULL_WORDS; not for a quoted message.
+SUBJECT_BOOST = 0.15
 # Citation prior: articles that many others cite are the canonical ones.
 CITED_BOOST = 0.05
 # Topics other articles give an article when they cite it ("For more
@@ -504,7 +513,9 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     each of them gains by the share of its message the query says
     (:data:`MESSAGE_COVER_BOOST`). Otherwise the best :data:`LEAD_DEPTH`
     (or ``k``) gain by the share of their SYMPTOMS the query says
-    (:data:`LEAD_COVER_BOOST`).
+    (:data:`LEAD_COVER_BOOST`), the more so the longer the query, and
+    those led by a SUMMARY gain (:data:`SUBJECT_BOOST`), the more so the
+    shorter it is.
     ``excluded`` documents are left out, and so is their link evidence.
     """
     qterms = [q if isinstance(q, QueryTerm) else QueryTerm(*q) for q in qterms]
@@ -534,8 +545,9 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     out, quoted = _rescore(eng, sc, ranked, depth, seen)
     if quoted:
         out, _ = _rescore(eng, sc, [(s / float(sc.title_factor[d]), d) for s, d in ranked], depth, seen, quoted=True)
-    elif (share := _lead_share(sc.terms)) > 0:
-        out = sorted((engine.Candidate(c.docnum, c.score * (1.0 + share * _lead_cover(eng, sc.found, c.docnum)))
+    else:
+        ramp = _describes(sc.terms)
+        out = sorted((engine.Candidate(c.docnum, c.score * math.prod(_lead_factors(eng, sc.found, c.docnum, ramp)))
                       for c in out), key=lambda c: -c.score)
     return out[:k], total, quoted
 
@@ -652,30 +664,49 @@ def _message_cover(eng: engine.Engine, found: dict[str, _Evidence], docnum: int,
     return best
 
 
-def _lead_share(qterms: list[QueryTerm]) -> float:
-    """How much of :data:`LEAD_COVER_BOOST` a query of these words gets."""
+def _describes(qterms: list[QueryTerm]) -> float:
+    """How much a query of these words is a description rather than a topic:
+    0 up to :data:`LEAD_MIN_WORDS` distinct words, 1 from :data:`LEAD_FULL_WORDS`."""
     n = len({q.term for q in qterms})
     ramp = (n - LEAD_MIN_WORDS) / max(1, LEAD_FULL_WORDS - LEAD_MIN_WORDS)
-    return LEAD_COVER_BOOST * min(1.0, max(0.0, ramp))
+    return min(1.0, max(0.0, ramp))
 
 
-def _lead_cover(eng: engine.Engine, found: dict[str, _Evidence], docnum: int,
-                art: Article | None = None) -> float:
-    """The share of the idf of the distinct words of the document's lead
-    (its SYMPTOMS; else its SUMMARY or first section, counted
-    :data:`LEAD_SUMMARY_WEIGHT`) that are query words or their alternatives."""
+def _lead(art: Article) -> tuple[list[Section], str]:
+    """The sections that lead ``art`` and what they are: its SYMPTOMS
+    (``"symptoms"``), else its SUMMARY (``"summary"``), else its first
+    section (``"first"``)."""
+    if lead := [s for s in art.sections if s.name in SYMPTOM_SECTIONS]:
+        return lead, "symptoms"
+    if lead := [s for s in art.sections if s.name == "summary"]:
+        return lead, "summary"
+    return art.sections[:1], "first"
+
+
+def _lead_factors(eng: engine.Engine, found: dict[str, _Evidence], docnum: int, ramp: float,
+                  art: Article | None = None) -> tuple[float, float]:
+    """The lead cover and subject prior of ``docnum`` for a query that is a
+    description by ``ramp`` (:func:`_describes`): ``1 + LEAD_COVER_BOOST ×
+    ramp × cover`` and ``1 + SUBJECT_BOOST × (1 - ramp)`` if a SUMMARY leads it."""
+    if ramp <= 0.0 and not SUBJECT_BOOST:
+        return 1.0, 1.0
     art = art or _article(eng, docnum, citations=False)
-    lead = [s for s in art.sections if s.name in SYMPTOM_SECTIONS]
-    weight = 1.0
-    if not lead:
-        lead = [s for s in art.sections if s.name == "summary"] or art.sections[:1]
-        weight = LEAD_SUMMARY_WEIGHT
+    lead, kind = _lead(art)
+    cover = 1.0 + LEAD_COVER_BOOST * ramp * _lead_cover(eng, found, lead, kind) if ramp > 0.0 else 1.0
+    return cover, 1.0 + SUBJECT_BOOST * (1.0 - ramp) if kind == "summary" else 1.0
+
+
+def _lead_cover(eng: engine.Engine, found: dict[str, _Evidence], lead: list[Section], kind: str) -> float:
+    """The share of the idf of the distinct words of an article's ``lead``
+    (:func:`_lead`; other than SYMPTOMS counted :data:`LEAD_SUMMARY_WEIGHT`)
+    that are query words or their alternatives."""
     words = {t for s in lead for _, t in analyze(s.text)}
     if not words:
         return 0.0
     said = set().union(*(ev.words for ev in found.values()))
     n = max(1, eng.doc_count_all)
     idf = {t: _idf(eng, min(n, eng.doc_frequency("body", t))) for t in words}
+    weight = 1.0 if kind == "symptoms" else LEAD_SUMMARY_WEIGHT
     return weight * sum(idf[t] for t in words & said) / sum(idf.values())
 
 
@@ -782,8 +813,8 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
                 eng, found, qterms, docnum) else 1.0,
             "message_cover": round(1.0 + MESSAGE_COVER_BOOST * _message_cover(eng, found, docnum, article), 3)
             if as_symptom else 1.0,
-            "lead_cover": round(1.0 + share * _lead_cover(eng, found, docnum, article), 3)
-            if not quoted and (share := _lead_share(qterms)) > 0 else 1.0,
+            **dict(zip(("lead_cover", "subject"), (1.0, 1.0) if quoted else (
+                round(f, 3) for f in _lead_factors(eng, found, docnum, _describes(qterms), article)))),
             "phrase": round(1.0 + PHRASE_BOOST * (in_text + in_topics) / max(1, len(pairs)), 3),
             "proximity": round(1.0 + PROXIMITY_BOOST * near / max(1, len(pairs)), 3),
             "cited_by": cited,

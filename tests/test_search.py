@@ -466,7 +466,9 @@ def _titled_pair(tmp_path):
 
 @pytest.mark.parametrize("cover_boost, first", [(None, "Q400001"), (0.0, "Q400002")])
 def test_a_title_that_is_the_query_ranks_first(tmp_path, monkeypatch, cover_boost, first):
-    hits = _explained(_titled_pair(tmp_path), "roaming profiles", monkeypatch, TITLE_COVER_BOOST=cover_boost)
+    # Without the title cover, and without the subject prior (Q400001 is led by a SUMMARY).
+    hits = _explained(_titled_pair(tmp_path), "roaming profiles", monkeypatch, TITLE_COVER_BOOST=cover_boost,
+                      SUBJECT_BOOST=cover_boost)
     assert [h.id for h in hits] == [first, ({"Q400001", "Q400002"} - {first}).pop()]
     covers = {h.id: h.explanation["factors"]["title_cover"] for h in hits}
     if cover_boost is None:  # 2 of 3 title words, against 2 of a dozen
@@ -601,7 +603,7 @@ def test_the_article_whose_symptoms_a_description_says_ranks_first(tmp_path, mon
     assert [h.id for h in hits] == [first, ({"Q530001", "Q530002"} - {first}).pop()]
     covers = {h.id: h.explanation["factors"]["lead_cover"] for h in hits}
     if lead_boost is None:  # every word of Q530001's SYMPTOMS is the query's; few of Q530002's
-        share = search._lead_share(search.query_terms(SPOOLER))
+        share = search.LEAD_COVER_BOOST * search._describes(search.query_terms(SPOOLER))
         assert share > 0
         assert covers["Q530001"] == round(1.0 + share, 3)
         assert 1.0 <= covers["Q530002"] < 1.05
@@ -612,7 +614,7 @@ def test_the_article_whose_symptoms_a_description_says_ranks_first(tmp_path, mon
 def test_a_summary_counts_as_the_lead_of_an_article_without_symptoms(tmp_path, monkeypatch):
     hits = _explained(_lead_pair(tmp_path, lead="SUMMARY"), SPOOLER, monkeypatch)
     covers = {h.id: h.explanation["factors"]["lead_cover"] for h in hits}
-    share = search._lead_share(search.query_terms(SPOOLER))
+    share = search.LEAD_COVER_BOOST * search._describes(search.query_terms(SPOOLER))
     assert covers["Q530001"] == round(1.0 + share * search.LEAD_SUMMARY_WEIGHT, 3)
 
 
@@ -621,7 +623,49 @@ def test_the_lead_cover_grows_with_the_query_from_a_topic_to_a_description(words
     from kbsearch.thesaurus import QueryTerm
 
     terms = [QueryTerm(i, f"w{i}", 0, 0) for i in range(words)] + [QueryTerm(words, "w0", 0, 0)]  # one twice
-    assert search._lead_share(terms) == pytest.approx(part * search.LEAD_COVER_BOOST)
+    assert search._describes(terms) == pytest.approx(part)
+
+
+@pytest.mark.parametrize("subject_boost, first", [(None, "Q400001"), (0.0, "Q400002")])
+def test_a_topic_ranks_the_article_that_explains_it_above_a_problem_with_it(tmp_path, monkeypatch,
+                                                                             subject_boost, first):
+    # The title cover off: the subject prior alone lifts the overview, led by
+    # a SUMMARY, above the problem report, led by its SYMPTOMS.
+    hits = _explained(_titled_pair(tmp_path), "roaming profiles", monkeypatch, TITLE_COVER_BOOST=0.0,
+                      SUBJECT_BOOST=subject_boost)
+    assert [h.id for h in hits] == [first, ({"Q400001", "Q400002"} - {first}).pop()]
+    boost = search.SUBJECT_BOOST if subject_boost is None else subject_boost
+    assert {h.id: h.explanation["factors"]["subject"] for h in hits} == {"Q400001": round(1 + boost, 3),
+                                                                         "Q400002": 1.0}
+
+
+@pytest.mark.parametrize("query, describes", [
+    ("roaming profiles", 0.0),
+    ("roaming profiles copied to the server", 0.2),
+    ("roaming profiles on the server are lost when a slow link skips the copy back", 1.0),
+])
+def test_the_subject_prior_fades_as_the_query_becomes_a_description(tmp_path, monkeypatch, query, describes):
+    assert search._describes(search.query_terms(query)) == pytest.approx(describes)
+    subject = {h.id: h.explanation["factors"]["subject"] for h in _explained(_titled_pair(tmp_path), query, monkeypatch)}
+    assert subject["Q400001"] == round(1 + search.SUBJECT_BOOST * (1 - describes), 3)
+    assert subject["Q400002"] == 1.0
+
+
+def test_no_subject_prior_for_a_quoted_message(tmp_path, monkeypatch):
+    ix = _index_articles(tmp_path, {
+        540001: ("Cannot Add NetBEUI Protocol", {
+            "SYMPTOMS": "When you add the NetBEUI protocol, you may receive the following error message:\n\n"
+                        "   Registry service subkey already exists",
+        }),
+        540002: ("How Setup Names Registry Service Subkeys", {
+            "SUMMARY": "Setup gives each network service a registry subkey; when the service subkey\n"
+                       "already exists, Setup reuses it.",
+        }),
+    })
+    hits = _explained(ix, "Registry service subkey already exists", monkeypatch)
+    assert len(hits) == 2 and all(h.explanation["factors"]["quoted"] for h in hits)
+    assert all(h.explanation["factors"]["subject"] == 1.0 for h in hits)
+    assert hits[0].id == "Q540001"
 
 
 @pytest.mark.parametrize("query", ["spooler service", "Registry service subkey already exists"])
