@@ -803,6 +803,7 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
         cited = int(_cited_by(eng, [docnum], excluded)[0])
         n_terms = len({q.term for q in qterms})
         as_symptom = quoted and bool(pairs) and _shown_as_message(eng, found, pairs, docnum)
+        lead_cover, subject = (1.0, 1.0) if quoted else _lead_factors(eng, found, docnum, _describes(qterms), article)
         out["factors"] = {
             "matched": f"{len(rows)}/{n_terms}",
             "coordination": round(1.0 - COORD + COORD * len(rows) / n_terms, 3),
@@ -813,8 +814,8 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
                 eng, found, qterms, docnum) else 1.0,
             "message_cover": round(1.0 + MESSAGE_COVER_BOOST * _message_cover(eng, found, docnum, article), 3)
             if as_symptom else 1.0,
-            **dict(zip(("lead_cover", "subject"), (1.0, 1.0) if quoted else (
-                round(f, 3) for f in _lead_factors(eng, found, docnum, _describes(qterms), article)))),
+            "lead_cover": round(lead_cover, 3),
+            "subject": round(subject, 3),
             "phrase": round(1.0 + PHRASE_BOOST * (in_text + in_topics) / max(1, len(pairs)), 3),
             "proximity": round(1.0 + PROXIMITY_BOOST * near / max(1, len(pairs)), 3),
             "cited_by": cited,
