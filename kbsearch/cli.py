@@ -113,6 +113,8 @@ def search(query, limit, product, version, keyword, explain, vocabulary, as_json
                     where += f"; topic of {e['cited_as']} citing article{'s' if e['cited_as'] > 1 else ''}"
                 click.echo(f"      {e['term']:<20} weight {e['weight']:>6}  df {e['df']:>6}  bm25 {e['score']:>7}  in {where}")
             f = dict(h.explanation["factors"])
+            if f.pop("shown", False):
+                f["subject"] = f"{f['subject']} (an article shows the query whole: not a subject)"
             if f.pop("quoted", False):
                 f["title"] = f"{f['title']} (quoted message: ranked on the quote)"
                 f.pop("lead_cover", None)  # only free text that is not one has them

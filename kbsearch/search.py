@@ -89,7 +89,10 @@ LEAD_DEPTH = 10
 # information, description) are led by a SUMMARY, not by the SYMPTOMS of a
 # problem with it. Of the best LEAD_DEPTH documents, those whose lead is a
 # SUMMARY gain SUBJECT_BOOST for a query of up to LEAD_MIN_WORDS distinct
-# words, less as it grows, nothing from LEAD_FULL_WORDS; not for a quoted message.
+# words, less as it grows, nothing from LEAD_FULL_WORDS; not for a quoted
+# message, nor for a query that one of them shows whole as a message or a
+# label in its SYMPTOMS ("Seed this Network", "Pad with spaces"): that is
+# something the user saw, not the name of a subject.
 SUBJECT_BOOST = 0.15
 # Citation prior: articles that many others cite are the canonical ones.
 CITED_BOOST = 0.05
@@ -105,6 +108,11 @@ TOPIC_AS_TITLE = 1.0
 # -> "cannot", "freezes" -> "hangs"): see :mod:`kbsearch.thesaurus`.
 USE_THESAURUS = True
 MAX_QUERY_CHARS = 2000
+
+# How free text was read (the third value :func:`rank_free_text` returns):
+# as a quoted message (see QUOTE_MIN_PAIRS), as a message or label a top
+# article shows whole (no subject prior), or as plain words.
+QUOTED, SHOWN, WORDS = "quoted message", "shown whole", "words"
 
 _FIELDS = "|".join(engine.TEXT_FIELDS + engine.KEYWORD_FIELDS)
 # What makes text a Whoosh query rather than a pasted message. Brackets,
@@ -221,7 +229,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
 
     spans = None
     exact = True
-    quoted = False
+    reading = WORDS
     if syntax:
         q = eng.parse_syntax(query)
         terms = _terms_of(q)
@@ -235,7 +243,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
         terms = list(dict.fromkeys(q.term for q in spans))
         if not terms and whole is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")
-        cands, total, quoted = rank_free_text(eng, spans, limit + extra,
+        cands, total, reading = rank_free_text(eng, spans, limit + extra,
                                               None if flt is None else eng.filter_mask(flt), excluded)
         # Highlight what matched, the KB's words for the query's included.
         terms += [a for q in spans for a, _ in q.alternatives if a not in terms]
@@ -257,7 +265,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
             c.fields = eng.stored(c.docnum)
     words = spans if spans is not None else [QueryTerm(i, t, 0, 0) for i, t in enumerate(terms)]
     cache: dict = {}
-    hits = [_hit(eng, c, term_set, words, spans is not None, explain, excluded, cache, quoted) for c in cands]
+    hits = [_hit(eng, c, term_set, words, spans is not None, explain, excluded, cache, reading) for c in cands]
     return Results(query=text, total=total, hits=hits, exact=exact)
 
 
@@ -493,9 +501,10 @@ def _pairs(qterms: list[QueryTerm], found: dict) -> list[tuple[str, str, int]]:
 
 def rank_free_text(eng: engine.Engine, qterms: list, k: int,
                    allowed: np.ndarray | None = None,
-                   excluded: np.ndarray | None = None) -> tuple[list[engine.Candidate], int, bool]:
+                   excluded: np.ndarray | None = None) -> tuple[list[engine.Candidate], int, str]:
     """Score every document for the OR of the query's words; returns the top
-    ``k``, the match count, and whether the query was read as a quoted message.
+    ``k``, the match count, and how the query was read (:data:`QUOTED`,
+    :data:`SHOWN` or :data:`WORDS`).
 
     ``qterms`` is the analysed query, as :func:`query_terms` gives it (or
     plain ``(position, term, start, end)`` spans, without alternatives).
@@ -515,7 +524,8 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     (or ``k``) gain by the share of their SYMPTOMS the query says
     (:data:`LEAD_COVER_BOOST`), the more so the longer the query, and
     those led by a SUMMARY gain (:data:`SUBJECT_BOOST`), the more so the
-    shorter it is.
+    shorter it is, unless one of them shows the query whole as a message
+    or label (:data:`SHOWN`).
     ``excluded`` documents are left out, and so is their link evidence.
     """
     qterms = [q if isinstance(q, QueryTerm) else QueryTerm(*q) for q in qterms]
@@ -523,7 +533,7 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
         excluded = np.zeros(0, dtype=np.int64)
     sc = _first_pass(eng, qterms, excluded)
     if sc is None:
-        return [], 0, False
+        return [], 0, WORDS
     matched, final = sc.matched, sc.final
     live = eng.live_mask()
     if live is not None:
@@ -533,7 +543,7 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     matched[excluded] = 0
     total = int(np.count_nonzero(matched))
     if total == 0:
-        return [], 0, False
+        return [], 0, WORDS
     final[matched == 0] = 0.0
     depth = min(max(k, RERANK_DEPTH), total)
     top = np.argpartition(-final, depth - 1)[:depth]
@@ -545,11 +555,15 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     out, quoted = _rescore(eng, sc, ranked, depth, seen)
     if quoted:
         out, _ = _rescore(eng, sc, [(s / float(sc.title_factor[d]), d) for s, d in ranked], depth, seen, quoted=True)
-    else:
-        ramp = _describes(sc.terms)
-        out = sorted((engine.Candidate(c.docnum, c.score * math.prod(_lead_factors(eng, sc.found, c.docnum, ramp)))
-                      for c in out), key=lambda c: -c.score)
-    return out[:k], total, quoted
+        return out[:k], total, QUOTED
+    ramp = _describes(sc.terms)
+    arts = {c.docnum: _article(eng, c.docnum, citations=False) for c in out}
+    reading = SHOWN if SUBJECT_BOOST and ramp < 1.0 and any(
+        _message_cover(eng, sc.found, d, a) >= 1.0 for d, a in arts.items()) else WORDS
+    out = sorted((engine.Candidate(c.docnum, c.score * math.prod(_lead_factors(
+        eng, sc.found, c.docnum, ramp, arts[c.docnum], subject=reading == WORDS))) for c in out),
+        key=lambda c: -c.score)
+    return out[:k], total, reading
 
 
 def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k: int,
@@ -684,16 +698,17 @@ def _lead(art: Article) -> tuple[list[Section], str]:
 
 
 def _lead_factors(eng: engine.Engine, found: dict[str, _Evidence], docnum: int, ramp: float,
-                  art: Article | None = None) -> tuple[float, float]:
+                  art: Article | None = None, subject: bool = True) -> tuple[float, float]:
     """The lead cover and subject prior of ``docnum`` for a query that is a
     description by ``ramp`` (:func:`_describes`): ``1 + LEAD_COVER_BOOST ×
-    ramp × cover`` and ``1 + SUBJECT_BOOST × (1 - ramp)`` if a SUMMARY leads it."""
-    if ramp <= 0.0 and not SUBJECT_BOOST:
+    ramp × cover`` and ``1 + SUBJECT_BOOST × (1 - ramp)`` if a SUMMARY leads
+    it (and ``subject``: the query is not shown whole, see :data:`SHOWN`)."""
+    if ramp <= 0.0 and not (subject and SUBJECT_BOOST):
         return 1.0, 1.0
     art = art or _article(eng, docnum, citations=False)
     lead, kind = _lead(art)
     cover = 1.0 + LEAD_COVER_BOOST * ramp * _lead_cover(eng, found, lead, kind) if ramp > 0.0 else 1.0
-    return cover, 1.0 + SUBJECT_BOOST * (1.0 - ramp) if kind == "summary" else 1.0
+    return cover, 1.0 + SUBJECT_BOOST * (1.0 - ramp) if subject and kind == "summary" else 1.0
 
 
 def _lead_cover(eng: engine.Engine, found: dict[str, _Evidence], lead: list[Section], kind: str) -> float:
@@ -759,7 +774,7 @@ def _idf(eng: engine.Engine, df: int) -> float:
 
 def explain(eng: engine.Engine, docnum: int, qterms: list,
             free_text: bool = True, article: Article | None = None,
-            excluded: np.ndarray | None = None, cache: dict | None = None, quoted: bool = False) -> dict:
+            excluded: np.ndarray | None = None, cache: dict | None = None, reading: str = WORDS) -> dict:
     """Why ``docnum`` scored.
 
     ``terms``: each query word's weight in the body composite, the sections
@@ -768,8 +783,9 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
     in the topic they give this one (``cited_as``), and its BM25 share.
     ``factors`` (free text only): the multipliers applied on top of the BM25
     sum. ``qterms`` as :func:`query_terms` gives them (or plain terms).
-    ``quoted``: the query was ranked as a quoted message, without the title
-    factors (the third value :func:`rank_free_text` returns).
+    ``reading``: how the query was read, the third value
+    :func:`rank_free_text` returns (a quoted message is ranked without the
+    title factors; a query shown whole, without the subject prior).
     """
     if excluded is None:
         excluded = np.zeros(0, dtype=np.int64)
@@ -802,14 +818,17 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
                                     if pairs else (0, 0, 0))
         cited = int(_cited_by(eng, [docnum], excluded)[0])
         n_terms = len({q.term for q in qterms})
+        quoted = reading == QUOTED
         as_symptom = quoted and bool(pairs) and _shown_as_message(eng, found, pairs, docnum)
-        lead_cover, subject = (1.0, 1.0) if quoted else _lead_factors(eng, found, docnum, _describes(qterms), article)
+        lead_cover, subject = (1.0, 1.0) if quoted else _lead_factors(
+            eng, found, docnum, _describes(qterms), article, subject=reading == WORDS)
         out["factors"] = {
             "matched": f"{len(rows)}/{n_terms}",
             "coordination": round(1.0 - COORD + COORD * len(rows) / n_terms, 3),
             "title": 1.0 if quoted else round(float(by_share[docnum]), 3),
             "title_cover": 1.0 if quoted else round(float(by_cover[docnum]), 3),
             "quoted": quoted,
+            "shown": reading == SHOWN,
             "symptoms_quote": round(1.0 + QUOTE_SYMPTOMS_BOOST, 3) if as_symptom and _shown_whole(
                 eng, found, qterms, docnum) else 1.0,
             "message_cover": round(1.0 + MESSAGE_COVER_BOOST * _message_cover(eng, found, docnum, article), 3)
@@ -866,14 +885,14 @@ def _terms_of(q) -> list[str]:
 
 
 def _hit(eng: engine.Engine, c: engine.Candidate, terms: set[str], words: list[QueryTerm],
-         free_text: bool, with_explanation: bool, excluded: np.ndarray, cache: dict, quoted: bool) -> Hit:
+         free_text: bool, with_explanation: bool, excluded: np.ndarray, cache: dict, reading: str) -> Hit:
     f = c.fields
     art = parse_article(engine.unpack_text(f["raw"]), citations=False)
     sections = [("title", art.title)] + [(s.name, s.text) for s in art.sections]
     if art.preamble:
         sections.append(("preamble", art.preamble))
     snip = make_snippet(sections, terms)
-    explanation = explain(eng, c.docnum, words, free_text, art, excluded, cache, quoted) if with_explanation else None
+    explanation = explain(eng, c.docnum, words, free_text, art, excluded, cache, reading) if with_explanation else None
     return Hit(
         id=f["id"],
         title=f.get("title", ""),

@@ -102,6 +102,19 @@ def test_search_explain_shows_the_lead_cover_of_a_description(runner, tmp_path):
     assert len(covers) == 2 and covers[0] > 1.5 > covers[1]
 
 
+@pytest.mark.parametrize("words, shown", [(["Save", "as", "type"], True), (["save", "as", "type", "converters"], False)])
+def test_search_explain_says_when_an_article_shows_the_query_whole(runner, tmp_path, words, shown):
+    from .test_search import _label_pair
+
+    ix = str(_label_pair(tmp_path))
+    r = run(runner, *words, "--explain", "--index", ix)
+    factor_lines = [ln for ln in r.output.splitlines() if ln.strip().startswith("×")]
+    assert len(factor_lines) == 2
+    assert all(("(an article shows the query whole: not a subject)" in ln) is shown for ln in factor_lines)
+    r = run(runner, *words, "--explain", "--json", "--index", ix)
+    assert {h["explanation"]["factors"]["shown"] for h in json.loads(r.output)["hits"]} == {shown}
+
+
 @pytest.mark.parametrize("flag, hits", [([], ["Q200001"]), (["--no-vocabulary"], [])])
 def test_search_vocabulary_flag(runner, tmp_path, flag, hits):
     from .test_search import _vocabulary_pair

@@ -651,6 +651,39 @@ def test_the_subject_prior_fades_as_the_query_becomes_a_description(tmp_path, mo
     assert subject["Q400002"] == 1.0
 
 
+def _label_pair(tmp_path):
+    """Q550001's SYMPTOMS quotes the label "Save as type"; Q550002, led by a
+    SUMMARY, is titled with most of its words."""
+    return _index_articles(tmp_path, {
+        550001: ("Converters Not Registered After a Custom Setup", {
+            "SYMPTOMS": 'When you click Save As on the File menu, the "Save as type" box is empty.',
+            "CAUSE": "Setup did not register the text converters.",
+        }),
+        550002: ("Types You Can Save As", {"SUMMARY": "This article describes which file formats Word offers."}),
+    })
+
+
+@pytest.mark.parametrize("gate, first", [(True, "Q550001"), (False, "Q550002")])
+def test_no_subject_prior_for_a_label_an_article_shows_whole(tmp_path, monkeypatch, gate, first):
+    # "Save as type" is all of a label Q550001 quotes: something the user saw,
+    # not the name of a subject. Without that reading (no message is ever
+    # covered), the prior lifts the SUMMARY article above it.
+    if not gate:
+        monkeypatch.setattr(search, "_message_cover", lambda *args, **kw: 0.0)
+    hits = _explained(_label_pair(tmp_path), "Save as type", monkeypatch)
+    assert [h.id for h in hits] == [first, ({"Q550001", "Q550002"} - {first}).pop()]
+    factors = {h.id: h.explanation["factors"] for h in hits}
+    assert all(f["shown"] is gate and not f["quoted"] for f in factors.values())
+    assert factors["Q550002"]["subject"] == (1.0 if gate else round(1 + search.SUBJECT_BOOST, 3))
+
+
+def test_a_query_that_is_more_than_the_label_gets_the_subject_prior(tmp_path, monkeypatch):
+    hits = _explained(_label_pair(tmp_path), "save as type converters", monkeypatch)
+    factors = {h.id: h.explanation["factors"] for h in hits}
+    assert not factors["Q550002"]["shown"]
+    assert factors["Q550002"]["subject"] > 1.0
+
+
 def test_no_subject_prior_for_a_quoted_message(tmp_path, monkeypatch):
     ix = _index_articles(tmp_path, {
         540001: ("Cannot Add NetBEUI Protocol", {
