@@ -73,6 +73,14 @@ def test_search_explain_names_the_kb_words_a_query_word_matched_as(runner, tmp_p
     assert "freez" in r.output and "in title,symptoms; as hang" in r.output
 
 
+def _explained(runner, words, ix) -> tuple[list[str], list[dict]]:
+    """The factor lines of ``--explain`` for ``words``, and each hit's factors from ``--explain --json``."""
+    r = run(runner, *words, "--explain", "--index", ix)
+    lines = [ln for ln in r.output.splitlines() if ln.strip().startswith("×")]
+    r = run(runner, *words, "--explain", "--json", "--index", ix)
+    return lines, [h["explanation"]["factors"] for h in json.loads(r.output)["hits"]]
+
+
 @pytest.mark.parametrize("words, quoted", [
     (["spool", "drive", "is", "not", "ready", "for", "printing"], True),
     (["drive", "not", "ready"], False),
@@ -80,39 +88,36 @@ def test_search_explain_names_the_kb_words_a_query_word_matched_as(runner, tmp_p
 def test_search_explain_says_when_a_query_is_read_as_a_quoted_message(runner, tmp_path, words, quoted):
     from .test_search import _quoting_pair
 
-    ix = str(_quoting_pair(tmp_path))
-    r = run(runner, *words, "--explain", "--index", ix)
-    factor_lines = [ln for ln in r.output.splitlines() if ln.strip().startswith("×")]
+    factor_lines, factors = _explained(runner, words, str(_quoting_pair(tmp_path)))
     assert len(factor_lines) == 3
     assert all(("title 1.0 (quoted message" in ln) is quoted for ln in factor_lines)
     # each line names the factors of its reading only
     assert all(("symptoms_quote" in ln and "message_cover" in ln) is quoted for ln in factor_lines)
     assert all(("lead_cover" in ln and "subject" in ln) is not quoted for ln in factor_lines)
-    r = run(runner, *words, "--explain", "--json", "--index", ix)
-    assert {h["explanation"]["factors"]["quoted"] for h in json.loads(r.output)["hits"]} == {quoted}
+    assert {f["quoted"] for f in factors} == {quoted}
 
 
 def test_search_explain_shows_the_lead_cover_of_a_description(runner, tmp_path):
     from .test_search import SPOOLER, _lead_pair
 
     r = run(runner, SPOOLER, "--explain", "--index", str(_lead_pair(tmp_path)))
-    factor_lines = [ln for ln in r.output.splitlines() if ln.strip().startswith("×")]
     assert "Q530001" in r.output.splitlines()[0]
-    covers = [float(ln.split("lead_cover ")[1].split()[0]) for ln in factor_lines]
+    covers = [float(ln.split("lead_cover ")[1].split()[0])
+              for ln in r.output.splitlines() if ln.strip().startswith("×")]
     assert len(covers) == 2 and covers[0] > 1.5 > covers[1]
 
 
-@pytest.mark.parametrize("words, shown", [(["Save", "as", "type"], True), (["save", "as", "type", "converters"], False)])
+@pytest.mark.parametrize("words, shown", [
+    (["Save", "as", "type"], True),
+    (["save", "as", "type", "converters"], False),
+])
 def test_search_explain_says_when_an_article_shows_the_query_whole(runner, tmp_path, words, shown):
     from .test_search import _label_pair
 
-    ix = str(_label_pair(tmp_path))
-    r = run(runner, *words, "--explain", "--index", ix)
-    factor_lines = [ln for ln in r.output.splitlines() if ln.strip().startswith("×")]
+    factor_lines, factors = _explained(runner, words, str(_label_pair(tmp_path)))
     assert len(factor_lines) == 2
     assert all(("(an article shows the query whole: not a subject)" in ln) is shown for ln in factor_lines)
-    r = run(runner, *words, "--explain", "--json", "--index", ix)
-    assert {h["explanation"]["factors"]["shown"] for h in json.loads(r.output)["hits"]} == {shown}
+    assert {f["shown"] for f in factors} == {shown}
 
 
 @pytest.mark.parametrize("flag, hits", [([], ["Q200001"]), (["--no-vocabulary"], [])])
