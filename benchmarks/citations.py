@@ -13,7 +13,10 @@ Only topics a citing article gives to one article are used, one judgment
 per cited article, so that often-cited articles (service packs, how to
 contact support) do not fill the file; with ``--every-topic``, one per
 distinct topic a cited article is given, which is how the dev file is made
-(905 judgments for 731 articles: often-cited articles come up more often). Topics that start with a word that
+(905 judgments for 731 articles: often-cited articles come up more often),
+and, as there, no topic twice in the file (letter case aside): a phrase
+such as "how to do this", which citing articles give to many articles,
+is one judgment, not one per article. Topics that start with a word that
 points back into the citing article ("this problem", "these issues", "that
 fix") are dropped: read alone they name nothing. Articles relevant to or
 excluded by a judgment file given with ``--leave-out`` are not used, as
@@ -65,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--procs", type=int, default=peers.PARSE_PROCS,
                     help=f"parsing processes (default {peers.PARSE_PROCS})")
     ap.add_argument("--every-topic", action="store_true",
-                    help="one judgment per distinct topic each cited article is given "
-                         "(as the dev xref file is made), not one per cited article")
+                    help="one judgment per distinct topic each cited article is given, "
+                         "no topic twice in the file (as the dev xref file is made), "
+                         "not one per cited article")
     args = ap.parse_args(argv)
     left_out = peers.articles_named(args.leave_out, excluded=True)
 
@@ -92,8 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     rng.shuffle(targets)
     with open(args.out, "w", encoding="utf-8") as out:
         written = 0
+        asked: set[str] = set()
         for target in targets:
             for source, topic in _chosen(by_target[target], args.every_topic, rng):
+                if args.every_topic and topic.lower() in asked:
+                    continue
+                asked.add(topic.lower())
                 out.write(json.dumps({"set": "citations", "query": topic,
                                       "relevant": [target], "exclude": [source]}) + "\n")
                 written += 1

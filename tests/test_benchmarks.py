@@ -39,7 +39,10 @@ ARCHIVE = {
                     + cite("widget logs", 100002)),
     # one topic given to two articles at once names neither alone
     100005: article(100005, "Gadget Overview", cite("the gadget family", 100006, 100007)),
-    **{q: article(q, f"Article {q}", "Nothing cited here.") for q in (100002, 100003, 100006, 100007, 100008)},
+    # a topic Q100004 also gives Q100002, given to another article
+    100010: article(100010, "Gadget Logs Grow", cite("Widget logs", 100011)),
+    **{q: article(q, f"Article {q}", "Nothing cited here.")
+       for q in (100002, 100003, 100006, 100007, 100008, 100011)},
 }
 
 
@@ -74,11 +77,11 @@ def test_citations_one_per_cited_article(archive, leave_out, tmp_path):
     r = run("citations.py", "--archive", archive, "--leave-out", leave_out, "--out", out, "--procs", 1)
     assert r.returncode == 0, r.stderr
     rows = judgments(out)
-    # only Q100002 qualifies: Q100003's topic points back, Q100006/7 share
-    # theirs, Q100008 is left out, Q999999 is not in the archive
-    assert len(rows) == 1
-    query, relevant, exclude = rows[0]
-    assert relevant == ["Q100002"]
+    # only Q100002 and Q100011 qualify: Q100003's topic points back, Q100006/7
+    # share theirs, Q100008 is left out, Q999999 is not in the archive
+    assert len(rows) == 2
+    assert ("widget logs", ["Q100011"], ["Q100010"]) in rows
+    (query, relevant, exclude), = [r for r in rows if r[1] == ["Q100002"]]
     assert (query, exclude) in [("configuring widget replication", ["Q100001"]),
                                 ("configuring widget replication", ["Q100004"]),
                                 ("widget logs", ["Q100004"])]
@@ -90,16 +93,18 @@ def test_citations_every_topic_as_the_dev_file_is_made(archive, leave_out, tmp_p
             "--every-topic", "--procs", 1)
     assert r.returncode == 0, r.stderr
     rows = judgments(out)
-    # one judgment per distinct topic (letter case aside), from one of its sources
-    assert [(q, rel) for q, rel, _ in rows] == [("configuring widget replication", ["Q100002"]),
-                                                ("widget logs", ["Q100002"])]
-    assert rows[0][2] in (["Q100001"], ["Q100004"]) and rows[1][2] == ["Q100004"]
+    # one judgment per distinct topic (letter case aside), from one of its
+    # sources, and no topic twice in the file: "widget logs" is given to
+    # Q100002 and to Q100011, and asked once, for one of them
+    assert [q for q, _, _ in rows] == ["configuring widget replication", "widget logs"]
+    assert rows[0][1:] in [(["Q100002"], ["Q100001"]), (["Q100002"], ["Q100004"])]
+    assert rows[1][1:] in [(["Q100002"], ["Q100004"]), (["Q100011"], ["Q100010"])]
 
 
 def test_citations_without_leave_out_uses_every_article(archive, tmp_path):
     out = tmp_path / "cit.jsonl"
     assert run("citations.py", "--archive", archive, "--out", out, "--procs", 1).returncode == 0
-    assert {rel[0] for _, rel, _ in judgments(out)} == {"Q100002", "Q100008"}
+    assert {rel[0] for _, rel, _ in judgments(out)} == {"Q100002", "Q100008", "Q100011"}
 
 
 def test_fragments_shown_and_quoted(tmp_path):
