@@ -10,7 +10,8 @@ prior, the topics citing articles give an article (as words, phrases and
 title words), topic words counting towards the title factor alone, phrase
 evidence, proximity evidence (query words near each other), reading a query that an article quotes word for word in its
 SYMPTOMS as a quoted message (no title factors), the bonus for the articles
-that quote it so, and the query vocabulary (thesaurus); one more row reads a
+that quote it so, the message and lead covers, the subject prior, the topic
+authority, and the query vocabulary (thesaurus); one more row reads a
 quote anywhere in SYMPTOMS rather than in the messages it sets off. A last row shows what a
 harness that only drops excluded ids from the results would report: the
 excluded source article's own citation and topic phrase then count.
@@ -45,6 +46,7 @@ VARIANTS = [
     ("without the message cover", "MESSAGE_COVER_BOOST"),
     ("without the lead cover", "LEAD_COVER_BOOST"),
     ("without the subject prior", "SUBJECT_BOOST"),
+    ("without the topic authority", "AUTHORITY_BOOST"),
     ("quotes anywhere in SYMPTOMS, not its messages", "QUOTE_FIELD", "symptoms"),
     ("without query vocabulary", "USE_THESAURUS"),
 ]

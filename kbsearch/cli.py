@@ -113,12 +113,16 @@ def search(query, limit, product, version, keyword, explain, vocabulary, as_json
                     where += f"; topic of {e['cited_as']} citing article{'s' if e['cited_as'] > 1 else ''}"
                 click.echo(f"      {e['term']:<20} weight {e['weight']:>6}  df {e['df']:>6}  bm25 {e['score']:>7}  in {where}")
             f = dict(h.explanation["factors"])
+            nearby = f.pop("cited_nearby", 0)
+            if nearby and "authority" in f:
+                f["authority"] = f"{f['authority']} (cited by {nearby} of the query's best matches)"
             if f.pop("shown", False):
                 f["subject"] = f"{f['subject']} (an article shows the query whole: not a subject)"
             if f.pop("quoted", False):
                 f["title"] = f"{f['title']} (quoted message: ranked on the quote)"
                 f.pop("lead_cover", None)  # only free text that is not one has them
                 f.pop("subject", None)
+                f.pop("authority", None)
             else:
                 f.pop("symptoms_quote", None)  # only a quoted message has them
                 f.pop("message_cover", None)

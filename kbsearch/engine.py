@@ -549,6 +549,7 @@ class Engine:
         self._masks: dict[str, np.ndarray] = {}
         self._id_column = None
         self._cited: dict[int, int] = {}
+        self._citing: dict[int, np.ndarray] = {}
         self._df: dict[tuple[str, str], int] = {}
         self._anchors: dict[str, list[tuple[int, np.ndarray]]] = {}
 
@@ -773,6 +774,22 @@ class Engine:
                 n = cache[d] = freq("cites", ids[d].lower())
             out[i] = n
         return out
+
+    def citing(self, docnum: int) -> np.ndarray:
+        """The (live) documents that cite ``docnum``."""
+        got = self._citing.get(docnum)
+        if got is None:
+            if self._id_column is None:
+                self._id_column = self._searcher.reader().column_reader("id")
+            r = self._searcher.reader()
+            term = self._id_column[docnum].lower()
+            ids = np.zeros(0, dtype=np.int64)
+            if r.doc_frequency("cites", term):
+                ids = self._only_live(np.fromiter(r.postings("cites", term).all_ids(), dtype=np.int64))
+            if len(self._citing) >= DF_CACHE_SIZE:
+                self._citing.clear()
+            got = self._citing[docnum] = ids
+        return got
 
     def anchors(self, term: str) -> list[tuple[int, np.ndarray]]:
         """``[(cited docnum, citing docnums)]``: the articles whose citing

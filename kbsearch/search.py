@@ -96,6 +96,16 @@ LEAD_DEPTH = 10
 SUBJECT_BOOST = 0.15
 # Citation prior: articles that many others cite are the canonical ones.
 CITED_BOOST = 0.05
+# Topic authority: when several of the articles that best match a topic
+# cite one article, that article is where the KB explains the topic (the
+# "authority" of Kleinberg's HITS, counted within the query's own best
+# AUTHORITY_DEPTH matches in the whole index, unlike the citation prior). Each document gains
+# ``1 + AUTHORITY_BOOST × log(1 + n)`` for the ``n`` of them that cite it,
+# on the ramp of the subject prior: fully up to LEAD_MIN_WORDS distinct
+# words, nothing from LEAD_FULL_WORDS (a description names one problem, not
+# a topic), and not for a quoted message or a query shown whole.
+AUTHORITY_BOOST = 0.2
+AUTHORITY_DEPTH = 50
 # Topics other articles give an article when they cite it ("For more
 # information about <topic>, click ..."): each citing article that names a
 # query word counts as this many occurrences of it in the cited article, as
@@ -111,7 +121,7 @@ MAX_QUERY_CHARS = 2000
 
 # How free text was read (the third value :func:`rank_free_text` returns):
 # as a quoted message (see QUOTE_MIN_PAIRS), as a message or label a top
-# article shows whole (no subject prior), or as plain words.
+# article shows whole (no subject prior or topic authority), or as plain words.
 QUOTED, SHOWN, WORDS = "quoted message", "shown whole", "words"
 
 _FIELDS = "|".join(engine.TEXT_FIELDS + engine.KEYWORD_FIELDS)
@@ -515,17 +525,19 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     query; the query is most of the title); then the best ``RERANK_DEPTH``
     are re-scored with phrase evidence (adjacent query words found at the
     same distance in the document), proximity evidence (found near each
-    other) and a citation prior (how many articles cite this one). When one
+    other), a citation prior (how many articles cite this one) and, for a
+    query of few words, its topic authority (how many of the query's best
+    matches cite it: :data:`AUTHORITY_BOOST`). When one
     of them shows the whole query as a message in its SYMPTOMS (see
-    :data:`QUOTE_MIN_PAIRS`), they are re-scored without the title factors,
-    and those that show it word for word get :data:`QUOTE_SYMPTOMS_BOOST`;
+    :data:`QUOTE_MIN_PAIRS`), they are re-scored without the title factors
+    and the topic authority, and those that show it word for word get :data:`QUOTE_SYMPTOMS_BOOST`;
     each of them gains by the share of its message the query says
     (:data:`MESSAGE_COVER_BOOST`). Otherwise the best :data:`LEAD_DEPTH`
     (or ``k``) gain by the share of their SYMPTOMS the query says
     (:data:`LEAD_COVER_BOOST`), the more so the longer the query, and
     those led by a SUMMARY gain (:data:`SUBJECT_BOOST`), the more so the
     shorter it is, unless one of them shows the query whole as a message
-    or label (:data:`SHOWN`).
+    or label (:data:`SHOWN`: then without the topic authority too).
     ``excluded`` documents are left out, and so is their link evidence.
     """
     qterms = [q if isinstance(q, QueryTerm) else QueryTerm(*q) for q in qterms]
@@ -534,36 +546,96 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     sc = _first_pass(eng, qterms, excluded)
     if sc is None:
         return [], 0, WORDS
-    matched, final = sc.matched, sc.final
-    live = eng.live_mask()
-    if live is not None:
-        matched[~live] = 0
+    matched, final = _counted(eng, sc, excluded)
+    ramp = _describes(sc.terms)
+    # The whole index's best matches, whatever the filter: what the KB says about the topic.
+    pool = _pool(final) if AUTHORITY_BOOST and ramp < 1.0 else None
     if allowed is not None:
         matched[~allowed] = 0
-    matched[excluded] = 0
+        final[~allowed] = 0.0
     total = int(np.count_nonzero(matched))
     if total == 0:
         return [], 0, WORDS
-    final[matched == 0] = 0.0
     depth = min(max(k, RERANK_DEPTH), total)
     top = np.argpartition(-final, depth - 1)[:depth]
     top = top[final[top] > 0].tolist()
-    prior = 1.0 + CITED_BOOST * np.log1p(_cited_by(eng, top, excluded))
-    ranked = [(float(final[d]) * pr, d) for d, pr in zip(top, prior.tolist())]
+    cited = _cited_by(eng, top, excluded)
+    prior = 1.0 + CITED_BOOST * np.log1p(cited)
+    authority = dict(zip(top, _authority(eng, top, pool, ramp, cited).tolist()))
+    ranked = [(float(final[d]) * pr * authority[d], d) for d, pr in zip(top, prior.tolist())]
     seen: dict[int, tuple[float, float, bool]] = {}
     depth = max(k, LEAD_DEPTH)
     out, quoted = _rescore(eng, sc, ranked, depth, seen)
     if quoted:
-        out, _ = _rescore(eng, sc, [(s / float(sc.title_factor[d]), d) for s, d in ranked], depth, seen, quoted=True)
+        out, _ = _rescore(eng, sc, [(s / float(sc.title_factor[d]) / authority[d], d) for s, d in ranked],
+                          depth, seen, quoted=True)
         return out[:k], total, QUOTED
-    ramp = _describes(sc.terms)
     arts = {c.docnum: _article(eng, c.docnum, citations=False) for c in out}
-    reading = SHOWN if SUBJECT_BOOST and ramp < 1.0 and any(
+    reading = SHOWN if (SUBJECT_BOOST or AUTHORITY_BOOST) and ramp < 1.0 and any(
         _message_cover(eng, sc.found, d, a) >= 1.0 for d, a in arts.items()) else WORDS
     out = sorted((engine.Candidate(c.docnum, c.score * math.prod(_lead_factors(
-        eng, sc.found, c.docnum, ramp, arts[c.docnum], subject=reading == WORDS))) for c in out),
+        eng, sc.found, c.docnum, ramp, arts[c.docnum], subject=reading == WORDS))
+        / (authority[c.docnum] if reading == SHOWN else 1.0)) for c in out),
         key=lambda c: -c.score)
     return out[:k], total, reading
+
+
+def _counted(eng: engine.Engine, sc: _Scored, excluded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``sc``'s match counts and scores, zero (in place) for deleted and
+    excluded documents."""
+    live = eng.live_mask()
+    if live is not None:
+        sc.matched[~live] = 0
+    sc.matched[excluded] = 0
+    sc.final[sc.matched == 0] = 0.0
+    return sc.matched, sc.final
+
+
+def _query_pool(eng: engine.Engine, qterms: list[QueryTerm], excluded: np.ndarray,
+                cache: dict | None) -> np.ndarray:
+    """:func:`_pool` of the query's first pass, as :func:`rank_free_text`
+    takes it (kept in ``cache`` for the other hits of one search)."""
+    if cache is not None and _POOL_KEY in cache:
+        return cache[_POOL_KEY]
+    sc = _first_pass(eng, qterms, excluded)
+    pool = np.zeros(0, dtype=np.int64) if sc is None else _pool(_counted(eng, sc, excluded)[1])
+    if cache is not None:
+        cache[_POOL_KEY] = pool
+    return pool
+
+
+_POOL_KEY = ("authority pool",)
+
+
+def _pool(final: np.ndarray) -> np.ndarray:
+    """The best :data:`AUTHORITY_DEPTH` documents of a first pass (``final``:
+    zero for those that do not count), in docnum order."""
+    n = min(AUTHORITY_DEPTH, int(np.count_nonzero(final)))
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    best = np.argpartition(-final, n - 1)[:n]
+    return np.sort(best[final[best] > 0])
+
+
+def _cited_nearby(eng: engine.Engine, docnum: int, pool: np.ndarray) -> int:
+    """How many other documents of ``pool`` cite ``docnum``."""
+    citing = eng.citing(docnum)
+    return int(np.count_nonzero(np.isin(citing[citing != docnum], pool, assume_unique=True)))
+
+
+def _authority(eng: engine.Engine, docnums: list[int], pool: np.ndarray | None, ramp: float,
+               cited: np.ndarray | None = None) -> np.ndarray:
+    """The topic authority factor of each of ``docnums`` (see
+    :data:`AUTHORITY_BOOST`); ``pool``: the query's best matches (None: 1);
+    ``cited``: their in-links, if known (none: nothing to look up)."""
+    weight = AUTHORITY_BOOST * (1.0 - ramp)
+    if pool is None or not len(pool) or weight <= 0.0:
+        return np.ones(len(docnums))
+    if cited is None:
+        cited = np.ones(len(docnums))
+    n = np.array([_cited_nearby(eng, d, pool) if c > 0 else 0 for d, c in zip(docnums, cited.tolist())],
+                 dtype=np.float64)
+    return 1.0 + weight * np.log1p(n)
 
 
 def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k: int,
@@ -785,7 +857,9 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
     sum. ``qterms`` as :func:`query_terms` gives them (or plain terms).
     ``reading``: how the query was read, the third value
     :func:`rank_free_text` returns (a quoted message is ranked without the
-    title factors; a query shown whole, without the subject prior).
+    title factors; a query shown whole, without the subject prior and the
+    topic authority). ``cited_nearby``: how many of the query's best
+    :data:`AUTHORITY_DEPTH` matches cite the document.
     """
     if excluded is None:
         excluded = np.zeros(0, dtype=np.int64)
@@ -820,8 +894,15 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
         n_terms = len({q.term for q in qterms})
         quoted = reading == QUOTED
         as_symptom = quoted and bool(pairs) and _shown_as_message(eng, found, pairs, docnum)
+        ramp = _describes(qterms)
         lead_cover, subject = (1.0, 1.0) if quoted else _lead_factors(
-            eng, found, docnum, _describes(qterms), article, subject=reading == WORDS)
+            eng, found, docnum, ramp, article, subject=reading == WORDS)
+        nearby, authority = 0, 1.0
+        if AUTHORITY_BOOST and ramp < 1.0 and not quoted:
+            pool = _query_pool(eng, qterms, excluded, cache)
+            nearby = _cited_nearby(eng, docnum, pool)
+            if reading == WORDS:
+                authority = float(_authority(eng, [docnum], pool, ramp)[0])
         out["factors"] = {
             "matched": f"{len(rows)}/{n_terms}",
             "coordination": round(1.0 - COORD + COORD * len(rows) / n_terms, 3),
@@ -839,6 +920,8 @@ def explain(eng: engine.Engine, docnum: int, qterms: list,
             "proximity": round(1.0 + PROXIMITY_BOOST * near / max(1, len(pairs)), 3),
             "cited_by": cited,
             "citations": round(1.0 + CITED_BOOST * float(np.log1p(cited)), 3),
+            "cited_nearby": nearby,
+            "authority": round(authority, 3),
         }
     return out
 

@@ -93,7 +93,7 @@ def test_search_explain_says_when_a_query_is_read_as_a_quoted_message(runner, tm
     assert all(("title 1.0 (quoted message" in ln) is quoted for ln in factor_lines)
     # each line names the factors of its reading only
     assert all(("symptoms_quote" in ln and "message_cover" in ln) is quoted for ln in factor_lines)
-    assert all(("lead_cover" in ln and "subject" in ln) is not quoted for ln in factor_lines)
+    assert all(("lead_cover" in ln and "subject" in ln and "authority" in ln) is not quoted for ln in factor_lines)
     assert {f["quoted"] for f in factors} == {quoted}
 
 
@@ -118,6 +118,15 @@ def test_search_explain_says_when_an_article_shows_the_query_whole(runner, tmp_p
     assert len(factor_lines) == 2
     assert all(("(an article shows the query whole: not a subject)" in ln) is shown for ln in factor_lines)
     assert {f["shown"] for f in factors} == {shown}
+
+
+def test_search_explain_says_how_many_best_matches_cite_a_hit(runner, tmp_path):
+    from .test_search import _cited_overview
+
+    factor_lines, factors = _explained(runner, ["roaming", "profiles"], str(_cited_overview(tmp_path)))
+    assert "(cited by 3 of the query's best matches)" in factor_lines[0]
+    assert sum("of the query's best matches" in ln for ln in factor_lines) == 1
+    assert factors[0]["cited_nearby"] == 3 and factors[0]["authority"] > 1.0
 
 
 @pytest.mark.parametrize("flag, hits", [([], ["Q200001"]), (["--no-vocabulary"], [])])

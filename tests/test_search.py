@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from kbsearch import search
@@ -651,6 +653,65 @@ def test_the_subject_prior_fades_as_the_query_becomes_a_description(tmp_path, mo
     assert subject["Q400002"] == 1.0
 
 
+def _cited_overview(tmp_path):
+    """Q600001 explains roaming profiles; three articles that mention them
+    send the reader to it, and Q600002, titled more closely, does not."""
+    cite = ("For more information, see the following article in the Microsoft Knowledge Base:\n\n"
+            "   Q600001 How Windows NT Stores Local and Roaming Profiles")
+    return _index_articles(tmp_path, {
+        600001: ("How Windows NT Stores Local and Roaming Profiles", {
+            "SUMMARY": "This article describes where Windows NT keeps each user's settings, and how\n"
+                       "roaming profiles are copied to and from the server."}),
+        600002: ("Roaming Profiles and Slow Network Links", {
+            "SUMMARY": "This article describes what happens to roaming profiles over a slow link."}),
+        600003: ("Roaming Profile Not Saved When You Log Off", {
+            "SYMPTOMS": "Changes to your roaming profile are lost when you log off.", "MORE INFORMATION": cite}),
+        600004: ("Roaming Profile Folder Grows Large", {
+            "SYMPTOMS": "The roaming profile folder on the server grows after each logon.", "MORE INFORMATION": cite}),
+        600005: ("Printer Ports Are Lost After Upgrade", {
+            "SYMPTOMS": "Printer ports you added are missing after the upgrade.", "MORE INFORMATION": cite}),
+    })
+
+
+@pytest.mark.parametrize("authority_boost, first", [(None, "Q600001"), (0.0, "Q600002")])
+def test_a_topic_ranks_the_article_its_best_matches_cite_first(tmp_path, monkeypatch, authority_boost, first):
+    hits = _explained(_cited_overview(tmp_path), "roaming profiles", monkeypatch, AUTHORITY_BOOST=authority_boost)
+    assert [h.id for h in hits[:2]] == [first, ({"Q600001", "Q600002"} - {first}).pop()]
+    factors = {h.id: h.explanation["factors"] for h in hits}
+    if authority_boost is None:
+        # all three citing articles match the topic (the last through its reference to Q600001)
+        assert factors["Q600001"]["cited_nearby"] == 3
+        assert factors["Q600001"]["authority"] == round(1 + search.AUTHORITY_BOOST * math.log(4), 3)
+    assert all(f["authority"] == 1.0 for i, f in factors.items() if i != "Q600001")
+
+
+def test_the_topic_authority_counts_only_the_querys_best_matches_not_excluded(tmp_path, monkeypatch):
+    from kbsearch import KnowledgeBase
+
+    ix = _cited_overview(tmp_path)
+    with KnowledgeBase.open(ix) as kb:
+        eng = kb.engine
+        assert sorted(eng.citing(eng.docnum_for("Q600001")).tolist()) == sorted(
+            eng.docnum_for(f"Q60000{n}") for n in (3, 4, 5))
+        assert len(eng.citing(eng.docnum_for("Q600002"))) == 0
+
+        def nearby(**kw):
+            return {h.id: h.explanation["factors"]["cited_nearby"]
+                    for h in kb.search("roaming profiles", explain=True, **kw)}["Q600001"]
+
+        assert nearby() == 3
+        assert nearby(exclude=["Q600003"]) == 2  # an excluded article's citation does not count
+        monkeypatch.setattr(search, "AUTHORITY_DEPTH", 1)
+        assert nearby() == 0  # only the best match counts, and it does not cite Q600001
+
+
+def test_no_topic_authority_for_a_description(tmp_path, monkeypatch):
+    query = "roaming profiles are copied to the server and lost when you log off after a slow link"
+    assert search._describes(search.query_terms(query)) == 1.0
+    hits = _explained(_cited_overview(tmp_path), query, monkeypatch)
+    assert all(h.explanation["factors"]["authority"] == 1.0 for h in hits)
+
+
 def _label_pair(tmp_path):
     """Q550001's SYMPTOMS quotes the label "Save as type"; Q550002, led by a
     SUMMARY, is titled with most of its words."""
@@ -675,6 +736,7 @@ def test_no_subject_prior_for_a_label_an_article_shows_whole(tmp_path, monkeypat
     factors = {h.id: h.explanation["factors"] for h in hits}
     assert all(f["shown"] is gate and not f["quoted"] for f in factors.values())
     assert factors["Q550002"]["subject"] == (1.0 if gate else round(1 + search.SUBJECT_BOOST, 3))
+    assert all(f["authority"] == 1.0 for f in factors.values())
 
 
 def test_a_query_that_is_more_than_the_label_gets_the_subject_prior(tmp_path, monkeypatch):
@@ -698,6 +760,7 @@ def test_no_subject_prior_for_a_quoted_message(tmp_path, monkeypatch):
     hits = _explained(ix, "Registry service subkey already exists", monkeypatch)
     assert len(hits) == 2 and all(h.explanation["factors"]["quoted"] for h in hits)
     assert all(h.explanation["factors"]["subject"] == 1.0 for h in hits)
+    assert all(h.explanation["factors"]["authority"] == 1.0 for h in hits)
     assert hits[0].id == "Q540001"
 
 
