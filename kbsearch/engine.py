@@ -781,11 +781,12 @@ class Engine:
         if got is None:
             if self._id_column is None:
                 self._id_column = self._searcher.reader().column_reader("id")
-            r = self._searcher.reader()
             term = self._id_column[docnum].lower()
-            ids = np.zeros(0, dtype=np.int64)
-            if r.doc_frequency("cites", term):
-                ids = self._only_live(np.fromiter(r.postings("cites", term).all_ids(), dtype=np.int64))
+            try:
+                found = self._searcher.reader().postings("cites", term).all_ids()
+                ids = self._only_live(np.fromiter(found, dtype=np.int64))
+            except Exception:  # TermNotFound: no article cites it
+                ids = np.zeros(0, dtype=np.int64)
             if len(self._citing) >= DF_CACHE_SIZE:
                 self._citing.clear()
             got = self._citing[docnum] = ids

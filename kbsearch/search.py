@@ -561,15 +561,18 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     top = top[final[top] > 0].tolist()
     cited = _cited_by(eng, top, excluded)
     prior = 1.0 + CITED_BOOST * np.log1p(cited)
-    authority = dict(zip(top, _authority(eng, top, pool, ramp, cited).tolist()))
-    ranked = [(float(final[d]) * pr * authority[d], d) for d, pr in zip(top, prior.tolist())]
+    ranked = [(float(final[d]) * pr, d) for d, pr in zip(top, prior.tolist())]
     seen: dict[int, tuple[float, float, bool]] = {}
     depth = max(k, LEAD_DEPTH)
     out, quoted = _rescore(eng, sc, ranked, depth, seen)
     if quoted:
-        out, _ = _rescore(eng, sc, [(s / float(sc.title_factor[d]) / authority[d], d) for s, d in ranked],
-                          depth, seen, quoted=True)
+        out, _ = _rescore(eng, sc, [(s / float(sc.title_factor[d]), d) for s, d in ranked], depth, seen, quoted=True)
         return out[:k], total, QUOTED
+    # A topic's authority, once the query is known not to be a quoted message
+    # (the phrase evidence ``seen`` keeps is not looked up again).
+    authority = dict(zip(top, _authority(eng, top, pool, ramp, cited).tolist()))
+    if any(a != 1.0 for a in authority.values()):
+        out, _ = _rescore(eng, sc, [(s * authority[d], d) for s, d in ranked], depth, seen)
     arts = {c.docnum: _article(eng, c.docnum, citations=False) for c in out}
     reading = SHOWN if (SUBJECT_BOOST or AUTHORITY_BOOST) and ramp < 1.0 and any(
         _message_cover(eng, sc.found, d, a) >= 1.0 for d, a in arts.items()) else WORDS
