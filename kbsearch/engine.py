@@ -39,6 +39,7 @@ from whoosh import query as wq
 from whoosh.analysis import Token, Tokenizer
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.system import pack_uint, unpack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -760,18 +761,21 @@ class Engine:
             n = self._df[key] = self._searcher.doc_frequency(fieldname, term) if fieldname in self.schema else 0
         return n
 
-    def cited_by(self, docnums: Iterable[int]) -> np.ndarray:
-        """How many articles cite each of ``docnums`` (their in-links)."""
+    def _cites_term(self, docnum: int) -> str:
+        """How the ``cites`` field names the article ``docnum``."""
         if self._id_column is None:
             self._id_column = self._searcher.reader().column_reader("id")
-        ids = self._id_column
+        return self._id_column[docnum].lower()
+
+    def cited_by(self, docnums: Iterable[int]) -> np.ndarray:
+        """How many articles cite each of ``docnums`` (their in-links)."""
         freq = self._searcher.doc_frequency
         cache = self._cited
         out = np.empty(len(docnums), dtype=np.float64)
         for i, d in enumerate(docnums):
             n = cache.get(d)
             if n is None:
-                n = cache[d] = freq("cites", ids[d].lower())
+                n = cache[d] = freq("cites", self._cites_term(d))
             out[i] = n
         return out
 
@@ -779,14 +783,13 @@ class Engine:
         """The (live) documents that cite ``docnum``."""
         got = self._citing.get(docnum)
         if got is None:
-            if self._id_column is None:
-                self._id_column = self._searcher.reader().column_reader("id")
-            term = self._id_column[docnum].lower()
-            try:
-                found = self._searcher.reader().postings("cites", term).all_ids()
-                ids = self._only_live(np.fromiter(found, dtype=np.int64))
-            except Exception:  # TermNotFound: no article cites it
-                ids = np.zeros(0, dtype=np.int64)
+            ids = np.zeros(0, dtype=np.int64)
+            if "cites" in self.schema:
+                try:
+                    found = self._searcher.reader().postings("cites", self._cites_term(docnum)).all_ids()
+                    ids = self._only_live(np.fromiter(found, dtype=np.int64))
+                except TermNotFound:  # no article cites it
+                    pass
             if len(self._citing) >= DF_CACHE_SIZE:
                 self._citing.clear()
             got = self._citing[docnum] = ids

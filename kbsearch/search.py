@@ -99,8 +99,9 @@ CITED_BOOST = 0.05
 # Topic authority: when several of the articles that best match a topic
 # cite one article, that article is where the KB explains the topic (the
 # "authority" of Kleinberg's HITS, counted within the query's own best
-# AUTHORITY_DEPTH matches in the whole index, unlike the citation prior). Each document gains
-# ``1 + AUTHORITY_BOOST × log(1 + n)`` for the ``n`` of them that cite it,
+# AUTHORITY_DEPTH matches in the whole index, unlike the citation prior).
+# Each document gains ``1 + AUTHORITY_BOOST × log(1 + n)`` for the ``n`` of
+# them that cite it,
 # on the ramp of the subject prior: fully up to LEAD_MIN_WORDS distinct
 # words, nothing from LEAD_FULL_WORDS (a description names one problem, not
 # a topic), and not for a quoted message or a query shown whole.
@@ -530,7 +531,8 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     matches cite it: :data:`AUTHORITY_BOOST`). When one
     of them shows the whole query as a message in its SYMPTOMS (see
     :data:`QUOTE_MIN_PAIRS`), they are re-scored without the title factors
-    and the topic authority, and those that show it word for word get :data:`QUOTE_SYMPTOMS_BOOST`;
+    and the topic authority, and those that show it word for word get
+    :data:`QUOTE_SYMPTOMS_BOOST`;
     each of them gains by the share of its message the query says
     (:data:`MESSAGE_COVER_BOOST`). Otherwise the best :data:`LEAD_DEPTH`
     (or ``k``) gain by the share of their SYMPTOMS the query says
