@@ -45,7 +45,8 @@ TITLE_BOOST = 0.3
 # exactly, not one problem with it) is lifted too.
 TITLE_COVER_BOOST = 0.5
 # A quoted message: when an article shows a query of at least this many
-# adjacent word pairs word for word as a message in its SYMPTOMS (set off
+# adjacent word pairs (of words typed apart: "SP3" is one word, though the
+# thesaurus makes it three) word for word as a message in its SYMPTOMS (set off
 # from the prose, as KB articles show what the user sees, or quoted in it),
 # the query is a pasted message: the quote is the evidence and the title factors are
 # dropped. A title that repeats the message is no better evidence than a body
@@ -643,6 +644,14 @@ def _authority(eng: engine.Engine, docnums: list[int], pool: np.ndarray | None, 
     return 1.0 + weight * np.log1p(n)
 
 
+def _typed_pairs(qterms: list[QueryTerm], found: dict) -> int:
+    """How many of the adjacent query-word pairs (:func:`_pairs`) join two
+    words the user typed apart: not the parts of one typed word ("SP3" is
+    "service pack 3" to the thesaurus, but one word is not a quote)."""
+    return sum(1 for a, b in zip(qterms, qterms[1:]) if a.term != b.term and a.term in found
+               and b.term in found and (a.start, a.end) != (b.start, b.end))
+
+
 def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k: int,
              seen: dict[int, tuple[float, float, bool]], quoted: bool = False) -> tuple[list[engine.Candidate], bool]:
     """The top ``k`` of ``ranked`` after phrase and proximity evidence (and,
@@ -657,6 +666,7 @@ def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k
     scope: list[float] = []  # ... and of the QUOTE_SCOPE best
     in_scope = True
     seen_quote = False
+    quotable = QUOTE_MIN_PAIRS > 0 and _typed_pairs(sc.terms, sc.found) >= QUOTE_MIN_PAIRS
     most = (1.0 + PHRASE_BOOST) * (1.0 + PROXIMITY_BOOST)
     if quoted:
         most *= (1.0 + QUOTE_SYMPTOMS_BOOST) * (1.0 + MESSAGE_COVER_BOOST)
@@ -670,7 +680,7 @@ def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k
             if d not in seen:
                 in_text, in_topics, near = _phrase_hits(sc.found, sc.pairs, d, sc.linked)
                 seen[d] = ((in_text + in_topics) / len(sc.pairs), near / len(sc.pairs),
-                           QUOTE_MIN_PAIRS > 0 and in_text == len(sc.pairs) >= QUOTE_MIN_PAIRS
+                           quotable and in_text == len(sc.pairs)
                            and _shown_as_message(eng, sc.found, sc.pairs, d))
             share, near_share, as_symptom = seen[d]
             s *= (1.0 + PHRASE_BOOST * share) * (1.0 + PROXIMITY_BOOST * near_share)
@@ -713,7 +723,8 @@ def _shown_as_message(eng: engine.Engine, found: dict[str, _Evidence], pairs: li
     """Whether every adjacent query-word pair stands at its distance inside
     a message the document's SYMPTOMS shows or quotes."""
     at = _message_positions(eng, found, docnum)
-    return all(any(x + gap in at(t2) for x in at(t1)) for t1, t2, gap in pairs)
+    return all(any(x + gap in at(t2) for x in at(t1)) or _one_token(found, t1, t2) and at(t1) & at(t2)
+               for t1, t2, gap in pairs)
 
 
 def _shown_whole(eng: engine.Engine, found: dict[str, _Evidence], qterms: list[QueryTerm],
@@ -817,13 +828,20 @@ def _phrase_hits(found: dict[str, _Evidence], pairs: list[tuple[str, str, int]],
                 pos = found[t].positions(docnum)
                 cache[t] = pos, sorted(pos)
         (a, _), (b, b_sorted) = cache[t1], cache[t2]
-        if a and b and any(p + gap in b for p in a):
+        if a and b and (any(p + gap in b for p in a) or _one_token(found, t1, t2) and a & b):
             in_text += 1
         elif docnum in topics:
             in_topics += 1
         if a and b and PROXIMITY_BOOST and _near(a, b_sorted, PROXIMITY_WINDOW):
             near += 1
     return in_text, in_topics, near
+
+
+def _one_token(found: dict[str, _Evidence], t1: str, t2: str) -> bool:
+    """Whether one word of the text can stand for both query words ``t1``
+    and ``t2`` ("SP3" for "service" and "pack", as the thesaurus splits it):
+    then that word alone puts them side by side."""
+    return bool(found[t1].words & found[t2].words)
 
 
 def _near(a: set[int], b: list[int], window: int) -> bool:

@@ -171,7 +171,8 @@ def expand(spans: list[tuple[int, str, int, int]],
     """``spans`` with the KB's words for each query word as its alternatives.
 
     Compact product tokens become their words ("nt4" -> "nt" "4.0", the
-    original kept as an alternative), so positions after them move on; a
+    original kept as an alternative of each: an article that writes "NT4"
+    says all of them), so positions after them move on; a
     bare version number ("nt 4") also matches its ``N.0`` form. A word that
     starts inside one of the ``as_typed`` character ranges (what the user
     put in quotation marks) is left as it is, with no alternatives.
@@ -188,7 +189,7 @@ def expand(spans: list[tuple[int, str, int, int]],
             out.append(QueryTerm(pos + shift, term, start, end))
             continue
         for i, part in enumerate(parts):
-            out.append(QueryTerm(pos + shift + i, part, start, end, ((term, 1.0),) if i == 0 else ()))
+            out.append(QueryTerm(pos + shift + i, part, start, end, ((term, 1.0),)))
         shift += len(parts) - 1
     alts = [dict(q.alternatives) for q in out]
 

@@ -951,3 +951,47 @@ def test_an_index_made_when_wins_was_stemmed_still_finds_it(tmp_path, monkeypatc
     with KnowledgeBase.open(ix) as kb:
         assert kb.engine.postings("body", "wins") is None  # really the old analysis
         assert "Q600001" in top(kb, "wins")  # as "win", which is all that index has
+
+
+def _service_packs(tmp_path):
+    """Q610001 writes "SP3"; Q610002 says "Service Pack 2" and a "3" elsewhere;
+    Q610003's symptom is a message that says "Service Pack 3"."""
+    return _index_articles(tmp_path, {
+        610001: ("Setup Fails After You Apply SP3", {
+            "SYMPTOMS": "After you apply SP3, Setup fails when it copies the driver files.",
+        }),
+        610002: ("Setup Fails After You Apply Service Pack 2", {
+            "SYMPTOMS": "After you apply Service Pack 2, Setup fails when it copies the driver files.",
+            "RESOLUTION": "Copy the files by hand, as step 3 of the setup guide describes.",
+        }),
+        610003: ("Driver Installation Stops", {
+            "SYMPTOMS": "When you install the driver, you may receive:\n\n   Service Pack 3 is required.",
+        }),
+    })
+
+
+def test_a_compact_token_matches_every_word_it_stands_for(tmp_path, monkeypatch):
+    # "SP3" in a query is "service pack 3" to the thesaurus; an article that
+    # writes "SP3" says all three words, side by side.
+    hits = _explained(_service_packs(tmp_path), "setup fails after you apply sp3", monkeypatch)
+    assert hits[0].id == "Q610001"
+    f = hits[0].explanation["factors"]
+    assert f["matched"] == "7/7" and f["phrase"] == 1.0 + search.PHRASE_BOOST
+
+
+@pytest.mark.parametrize("query, typed", [("sp3", 0), ("setup fails after sp3", 3), ("nt4 dhcp", 1),
+                                          ("sms 2.0 sp3", 2), ("windows nt 4.0", 2)])
+def test_typed_pairs_do_not_count_the_parts_of_one_word(query, typed):
+    qterms = search.query_terms(query)
+    found = {q.term: None for q in qterms}
+    assert search._typed_pairs(qterms, found) == typed
+
+
+def test_one_compact_token_is_not_a_quoted_message(tmp_path, monkeypatch):
+    # Q610003 shows "Service Pack 3" as a message: every pair of the words
+    # "sp3" stands for is in it, but the user typed one word, not a quote.
+    ix = _service_packs(tmp_path)
+    hits = _explained(ix, "sp3", monkeypatch)
+    assert hits and not any(h.explanation["factors"]["quoted"] for h in hits)
+    hits = _explained(ix, "service pack 3 is required", monkeypatch)
+    assert hits[0].id == "Q610003" and hits[0].explanation["factors"]["quoted"]

@@ -10,19 +10,20 @@ def words(text):
 
 @pytest.mark.parametrize("text, expected", [
     # Compact product tokens become the words articles use, the original kept
-    # as an alternative; later words move on so phrases still line up.
-    ("nt4 dhcp", [(0, "nt", {"nt4": 1.0}), (1, "4.0", {"4": 1.0}), (2, "dhcp", {})]),
-    ("nt351", [(0, "nt", {"nt351": 1.0}), (1, "3.51", {})]),
-    ("win2k server", [(0, "window", {"win2k": 1.0}), (1, "2000", {}), (2, "server", {})]),
-    ("w95", [(0, "window", {"w95": 1.0}), (1, "95", {"95.0": 1.0})]),
-    ("ie55", [(0, "internet", {"ie55": 1.0}), (1, "explor", {}), (2, "5.5", {})]),
-    ("vb6", [(0, "visual", {"vb6": 1.0}), (1, "basic", {}), (2, "6.0", {"6": 1.0})]),
-    ("sp6a", [(0, "servic", {"sp6a": 1.0}), (1, "pack", {}), (2, "6a", {})]),
-    ("iis4", [(0, "iis", {"iis4": 1.0}), (1, "4.0", {"4": 1.0})]),
-    ("sql65", [(0, "sql", {"sql65": 1.0}), (1, "6.5", {})]),
-    ("sql2k", [(0, "sql", {"sql2k": 1.0}), (1, "2000", {})]),
-    ("office97", [(0, "offic", {"office97": 1.0}), (1, "97", {"97.0": 1.0})]),
-    ("excel2000", [(0, "excel", {"excel2000": 1.0}), (1, "2000", {})]),
+    # as an alternative of each of them (an article that writes "NT4" says
+    # "4.0" too); later words move on so phrases still line up.
+    ("nt4 dhcp", [(0, "nt", {"nt4": 1.0}), (1, "4.0", {"nt4": 1.0, "4": 1.0}), (2, "dhcp", {})]),
+    ("nt351", [(0, "nt", {"nt351": 1.0}), (1, "3.51", {"nt351": 1.0})]),
+    ("win2k server", [(0, "window", {"win2k": 1.0}), (1, "2000", {"win2k": 1.0}), (2, "server", {})]),
+    ("w95", [(0, "window", {"w95": 1.0}), (1, "95", {"w95": 1.0, "95.0": 1.0})]),
+    ("ie55", [(0, "internet", {"ie55": 1.0}), (1, "explor", {"ie55": 1.0}), (2, "5.5", {"ie55": 1.0})]),
+    ("vb6", [(0, "visual", {"vb6": 1.0}), (1, "basic", {"vb6": 1.0}), (2, "6.0", {"vb6": 1.0, "6": 1.0})]),
+    ("sp6a", [(0, "servic", {"sp6a": 1.0}), (1, "pack", {"sp6a": 1.0}), (2, "6a", {"sp6a": 1.0})]),
+    ("iis4", [(0, "iis", {"iis4": 1.0}), (1, "4.0", {"iis4": 1.0, "4": 1.0})]),
+    ("sql65", [(0, "sql", {"sql65": 1.0}), (1, "6.5", {"sql65": 1.0})]),
+    ("sql2k", [(0, "sql", {"sql2k": 1.0}), (1, "2000", {"sql2k": 1.0})]),
+    ("office97", [(0, "offic", {"office97": 1.0}), (1, "97", {"office97": 1.0, "97.0": 1.0})]),
+    ("excel2000", [(0, "excel", {"excel2000": 1.0}), (1, "2000", {"excel2000": 1.0})]),
     # Short forms: one way ("win" in articles is mostly WIN.INI).
     ("win 95", [(0, "win", {"window": 1.0}), (1, "95", {"95.0": 1.0})]),
     ("windows", [(0, "window", {})]),
@@ -56,7 +57,7 @@ def words(text):
     ("hard drive", [(0, "hard", {}), (1, "drive", {"disk": JARGON_WEIGHT})]),
     # Technical tokens are left alone.
     ("0x0000000a c0000005 perfctrs.dll", [(0, "0x0000000a", {}), (1, "c0000005", {}), (2, "perfctrs.dll", {})]),
-    ("win31", [(0, "window", {"win31": 1.0}), (1, "3.1", {})]),
+    ("win31", [(0, "window", {"win31": 1.0}), (1, "3.1", {"win31": 1.0})]),
     ("win32 error 32", [(0, "win32", {}), (1, "error", {}), (2, "32", {"32.0": 1.0})]),
 ])
 def test_expand(text, expected):
