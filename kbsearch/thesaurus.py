@@ -120,6 +120,12 @@ _COMPACT = [
     (re.compile(r"(word|excel|access)(97|95|2000|xp)"), lambda m: [stem(m.group(1)), m.group(2)]),
 ]
 _VERSION_RE = re.compile(r"\d{1,2}")
+# A 32-bit error code (HRESULT, NTSTATUS) with its top bit set: Windows
+# shows one code as hex, with or without "0x" (0x80004005, c0000005), or
+# as a decimal, signed (VB's "-2147467259", whose sign the analyser drops)
+# or not (3221225477).
+_HEX_CODE_RE = re.compile(r"(?:0x)?([0-9a-f]{8})")
+_DECIMAL_CODE_RE = re.compile(r"\d{10}")
 
 
 def _version(major: str, minor: str) -> str:
@@ -200,6 +206,8 @@ def expand(spans: list[tuple[int, str, int, int]],
     for i, qt in enumerate(out):
         for a, w in _ALTERNATIVES.get(qt.term, {}).items():
             offer(i, a, w)
+        for form in code_forms(qt.term):
+            offer(i, form, 1.0)
         if _VERSION_RE.fullmatch(qt.term):
             offer(i, qt.term + ".0", 1.0)
         elif qt.term.endswith(".0") and _VERSION_RE.fullmatch(qt.term[:-2]):
@@ -212,6 +220,22 @@ def expand(spans: list[tuple[int, str, int, int]],
     for qt, d in zip(out, alts):
         qt.alternatives = tuple(d.items())
     return out
+
+
+def code_forms(term: str) -> list[str]:
+    """The other ways the archive writes the error code ``term`` (an
+    analysed token): ``0x80004005`` -> ``80004005``, ``2147500037``,
+    ``2147467259``; none for a token that is no such code."""
+    value = 0
+    if m := _HEX_CODE_RE.fullmatch(term):
+        value = int(m.group(1), 16)
+    elif _DECIMAL_CODE_RE.fullmatch(term) and term[0] != "0":
+        n = int(term)
+        value = n if n >= 2 ** 31 else 2 ** 32 - n  # unsigned, or a negative's magnitude
+    if value < 2 ** 31:
+        return []
+    decimals = [str(d) for d in (value, 2 ** 32 - value) if d >= 10 ** 9]  # as a code is written: 10 digits
+    return [f for f in [f"0x{value:08x}", f"{value:08x}", *decimals] if f != term]
 
 
 def _split_compact(term: str) -> list[str] | None:

@@ -995,3 +995,25 @@ def test_one_compact_token_is_not_a_quoted_message(tmp_path, monkeypatch):
     assert hits and not any(h.explanation["factors"]["quoted"] for h in hits)
     hits = _explained(ix, "service pack 3 is required", monkeypatch)
     assert hits[0].id == "Q610003" and hits[0].explanation["factors"]["quoted"]
+
+
+@pytest.mark.parametrize("query", ["error -2147467259", "0x80004005",
+                                   "error 80004005"])
+def test_an_error_code_finds_the_article_that_writes_it_another_way(tmp_path, query):
+    from kbsearch import KnowledgeBase
+
+    ix = _index_articles(tmp_path, {
+        620001: ("Unspecified Error Opening the Database", {
+            "SYMPTOMS": "When you open the database, you may receive:\n\n   Error 0x80004005: Unspecified error",
+        }),
+        620002: ("Run-Time Error When You Open a Database Twice", {
+            "SYMPTOMS": "A run-time error occurs when you open the same database twice.",
+        }),
+        620003: ("Error -2147467259 Connecting to the Server", {
+            "SYMPTOMS": "Connecting to the server fails with run-time error -2147467259.",
+        }),
+    })
+    with KnowledgeBase.open(ix) as kb:
+        assert {"Q620001", "Q620003"} <= set(top(kb, query)[:2])
+        assert "Q620001" in top(kb, "2147467259") and "Q620003" in top(kb, "0x80004005")
+        assert top(kb, "2147467259", vocabulary=False) == ["Q620003"]

@@ -56,9 +56,20 @@ def words(text):
     ("blue screen", [(0, "blue", {}), (1, "screen", {"stop": JARGON_WEIGHT, "trap": JARGON_WEIGHT})]),
     ("hard drive", [(0, "hard", {}), (1, "drive", {"disk": JARGON_WEIGHT})]),
     # Technical tokens are left alone.
-    ("0x0000000a c0000005 perfctrs.dll", [(0, "0x0000000a", {}), (1, "c0000005", {}), (2, "perfctrs.dll", {})]),
+    ("0x0000000a perfctrs.dll", [(0, "0x0000000a", {}), (1, "perfctrs.dll", {})]),
     ("win31", [(0, "window", {"win31": 1.0}), (1, "3.1", {"win31": 1.0})]),
     ("win32 error 32", [(0, "win32", {}), (1, "error", {}), (2, "32", {"32.0": 1.0})]),
+    # An error code in any of the forms Windows shows it: hex with or
+    # without "0x", unsigned decimal, a negative's magnitude (VB's
+    # "-2147467259"; the analyser drops the sign).
+    ("0x80004005", [(0, "0x80004005", {"80004005": 1.0, "2147500037": 1.0, "2147467259": 1.0})]),
+    ("error -2147467259", [(0, "error", {}),
+                           (1, "2147467259", {"0x80004005": 1.0, "80004005": 1.0, "2147500037": 1.0})]),
+    ("c0000005", [(0, "c0000005", {"0xc0000005": 1.0, "3221225477": 1.0, "1073741819": 1.0})]),
+    ("3355445011", [(0, "3355445011", {"0xc8000713": 1.0, "c8000713": 1.0})]),  # -939522285: not 10 digits
+    ("0xffffffff", [(0, "0xffffffff", {"ffffffff": 1.0, "4294967295": 1.0})]),  # not "1"
+    # ... but not a code without its top bit, nor eight digits that are a number.
+    ("0x00000005 12345678 0123456789", [(0, "0x00000005", {}), (1, "12345678", {}), (2, "0123456789", {})]),
 ])
 def test_expand(text, expected):
     assert words(text) == expected
