@@ -58,6 +58,11 @@ _SHORT = [
     ("perf", "perform"),
     ("auth", "authent"),
     ("mem", "memori"),
+    ("err", "error"),
+    ("pw", "password"),
+    ("passwd", "password"),
+    ("info", "inform"),
+    ("prog", "program"),
 ]
 
 # Contractions a user types where articles mostly write the words out.
@@ -86,6 +91,17 @@ _JARGON = [
     (("laptop", "notebook"), ("portabl",)),
     (("admin",), ("administr",)),
     (("db",), ("databas",)),
+    (("garbag", "garbl"), ("corrupt",)),
+    (("hotkey",), ("shortcut",)),
+    (("blank",), ("empti",)),
+    (("show",), ("display", "appear")),
+    (("kill",), ("termin",)),
+    (("huge", "big"), ("larg",)),
+    (("broken", "broke"), ("damag", "corrupt")),
+    (("lan",), ("network",)),
+    (("spreadsheet",), ("workbook", "worksheet")),
+    (("weird", "strang", "odd"), ("unexpect", "incorrect")),
+    (("launch",), ("start", "run")),
 ]
 
 # Two-word user phrases: (first, second) -> alternatives for the word at

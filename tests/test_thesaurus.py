@@ -47,6 +47,10 @@ def words(text):
     ("missing", [(0, "miss", {"lost": JARGON_WEIGHT, "disappear": JARGON_WEIGHT})]),
     ("manage", [(0, "manag", {"administ": JARGON_WEIGHT, "administr": JARGON_WEIGHT})]),
     ("corrupted pc", [(0, "corrupt", {"damag": JARGON_WEIGHT}), (1, "pc", {"comput": JARGON_WEIGHT})]),
+    ("garbled", [(0, "garbl", {"garbag": 1.0, "corrupt": JARGON_WEIGHT})]),
+    ("launches blank", [(0, "launch", {"start": JARGON_WEIGHT, "run": JARGON_WEIGHT}),
+                        (1, "blank", {"empti": JARGON_WEIGHT})]),
+    ("err msg pw", [(0, "err", {"error": 1.0}), (1, "msg", {"messag": 1.0}), (2, "pw", {"password": 1.0})]),
     # Two-word phrases only as phrases: "box" is a prompt only after "dos".
     ("dos box", [(0, "dos", {}), (1, "box", {"prompt": JARGON_WEIGHT, "session": JARGON_WEIGHT})]),
     ("dos prompt", [(0, "dos", {}), (1, "prompt", {"session": JARGON_WEIGHT})]),
