@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .analysis import stem
 
-__all__ = ["QueryTerm", "expand", "JARGON_WEIGHT"]
+__all__ = ["QueryTerm", "code_forms", "expand", "JARGON_WEIGHT"]
 
 # Weight of a KB term standing in for a user's word that it usually, but not
 # always, means ("crash" -> "access violation").
@@ -195,7 +195,8 @@ def expand(spans: list[tuple[int, str, int, int]],
     Compact product tokens become their words ("nt4" -> "nt" "4.0", the
     original kept as an alternative of each: an article that writes "NT4"
     says all of them), so positions after them move on; a
-    bare version number ("nt 4") also matches its ``N.0`` form. A word that
+    bare version number ("nt 4") also matches its ``N.0`` form, an error
+    code its other forms (:func:`code_forms`). A word that
     starts inside one of the ``as_typed`` character ranges (what the user
     put in quotation marks) is left as it is, with no alternatives.
     """
