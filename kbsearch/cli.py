@@ -114,9 +114,11 @@ def search(query, limit, product, version, keyword, explain, vocabulary, as_json
                 click.echo(f"      {e['term']:<20} weight {e['weight']:>6}  df {e['df']:>6}  bm25 {e['score']:>7}  in {where}")
             f = dict(h.explanation["factors"])
             nearby = f.pop("cited_nearby", 0)
+            shown = f.pop("shown", False)
             if nearby and "authority" in f:
-                f["authority"] = f"{f['authority']} (cited by {nearby} of the query's best matches)"
-            if f.pop("shown", False):
+                whole = "; not for a query an article shows whole" if shown else ""
+                f["authority"] = f"{f['authority']} (cited by {nearby} of the query's best matches{whole})"
+            if shown:
                 f["subject"] = f"{f['subject']} (an article shows the query whole: not a subject)"
             if f.pop("quoted", False):
                 f["title"] = f"{f['title']} (quoted message: ranked on the quote)"

@@ -120,6 +120,25 @@ def test_search_explain_says_when_an_article_shows_the_query_whole(runner, tmp_p
     assert {f["shown"] for f in factors} == {shown}
 
 
+def test_search_explain_says_the_authority_is_not_for_a_query_shown_whole(runner, tmp_path):
+    from .test_search import _index_articles
+
+    cite = ("For more information about the Save as type box, see the following article in the\n"
+            "Microsoft Knowledge Base:\n\n   Q550001 Converters Not Registered After a Custom Setup")
+    ix = _index_articles(tmp_path, {
+        550001: ("Converters Not Registered After a Custom Setup", {
+            "SYMPTOMS": 'When you click Save As on the File menu, the "Save as type" box is empty.'}),
+        550003: ("Word Saves Files in the Wrong Type", {
+            "SYMPTOMS": "Files you save as text are saved in Word format.", "MORE INFORMATION": cite}),
+    })
+    factor_lines, _ = _explained(runner, ["Save", "as", "type"], str(ix))
+    hits = json.loads(run(runner, "Save", "as", "type", "--explain", "--json", "--index", str(ix)).output)["hits"]
+    f = {h["id"]: h["explanation"]["factors"] for h in hits}["Q550001"]
+    assert f["shown"] and f["cited_nearby"] == 1 and f["authority"] == 1.0
+    assert any("(cited by 1 of the query's best matches; not for a query an article shows whole)" in ln
+               for ln in factor_lines)
+
+
 def test_search_explain_says_how_many_best_matches_cite_a_hit(runner, tmp_path):
     from .test_search import _cited_overview
 
