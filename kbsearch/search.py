@@ -505,10 +505,14 @@ def _cited_by(eng: engine.Engine, docnums: list[int], excluded: np.ndarray) -> n
     return np.maximum(counts, 0)
 
 
+def _adjacent(qterms: list[QueryTerm], found: dict) -> list[tuple[QueryTerm, QueryTerm]]:
+    """Adjacent pairs of distinct query words, both in the index."""
+    return [(a, b) for a, b in zip(qterms, qterms[1:]) if a.term != b.term and a.term in found and b.term in found]
+
+
 def _pairs(qterms: list[QueryTerm], found: dict) -> list[tuple[str, str, int]]:
     """Adjacent query words (both in the index) and the distance between them."""
-    return [(a.term, b.term, b.position - a.position) for a, b in zip(qterms, qterms[1:])
-            if a.term != b.term and a.term in found and b.term in found]
+    return [(a.term, b.term, b.position - a.position) for a, b in _adjacent(qterms, found)]
 
 
 def rank_free_text(eng: engine.Engine, qterms: list, k: int,
@@ -648,8 +652,7 @@ def _typed_pairs(qterms: list[QueryTerm], found: dict) -> int:
     """How many of the adjacent query-word pairs (:func:`_pairs`) join two
     words the user typed apart: not the parts of one typed word ("SP3" is
     "service pack 3" to the thesaurus, but one word is not a quote)."""
-    return sum(1 for a, b in zip(qterms, qterms[1:]) if a.term != b.term and a.term in found
-               and b.term in found and (a.start, a.end) != (b.start, b.end))
+    return sum(1 for a, b in _adjacent(qterms, found) if (a.start, a.end) != (b.start, b.end))
 
 
 def _rescore(eng: engine.Engine, sc: _Scored, ranked: list[tuple[float, int]], k: int,

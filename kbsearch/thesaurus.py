@@ -249,7 +249,7 @@ def code_forms(term: str) -> list[str]:
     elif _DECIMAL_CODE_RE.fullmatch(term) and term[0] != "0":
         n = int(term)
         value = n if n >= 2 ** 31 else 2 ** 32 - n  # unsigned, or a negative's magnitude
-    if value < 2 ** 31:
+    if not 2 ** 31 <= value < 2 ** 32:  # no top bit, or no 32-bit number at all
         return []
     decimals = [str(d) for d in (value, 2 ** 32 - value) if d >= 10 ** 9]  # as a code is written: 10 digits
     return [f for f in [f"0x{value:08x}", f"{value:08x}", *decimals] if f != term]

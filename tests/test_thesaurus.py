@@ -72,8 +72,10 @@ def words(text):
     ("c0000005", [(0, "c0000005", {"0xc0000005": 1.0, "3221225477": 1.0, "1073741819": 1.0})]),
     ("3355445011", [(0, "3355445011", {"0xc8000713": 1.0, "c8000713": 1.0})]),  # -939522285: not 10 digits
     ("0xffffffff", [(0, "0xffffffff", {"ffffffff": 1.0, "4294967295": 1.0})]),  # not "1"
-    # ... but not a code without its top bit, nor eight digits that are a number.
+    # ... but not a code without its top bit, eight digits that are a number,
+    # nor ten digits past 32 bits.
     ("0x00000005 12345678 0123456789", [(0, "0x00000005", {}), (1, "12345678", {}), (2, "0123456789", {})]),
+    ("4294967296 9999999999", [(0, "4294967296", {}), (1, "9999999999", {})]),
 ])
 def test_expand(text, expected):
     assert words(text) == expected
