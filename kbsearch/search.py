@@ -734,16 +734,22 @@ def _shown_whole(eng: engine.Engine, found: dict[str, _Evidence], qterms: list[Q
                  docnum: int) -> bool:
     """Whether the query's words (those in the index) stand in one message
     the document's SYMPTOMS shows or quotes, each at its distance from the
-    first: the query word for word, not just each adjacent pair somewhere."""
+    one before: the query word for word, not just each adjacent pair
+    somewhere. The words the thesaurus makes of one typed word ("SP3") may
+    all stand on one word of the message that says it the same way."""
     at = _message_positions(eng, found, docnum)
     words = [q for q in qterms if q.term in found]
-    starts = set(at(words[0].term)) if words else set()
-    for q in words[1:]:
-        off = q.position - words[0].position
-        starts = {x for x in starts if x + off in at(q.term)}
-        if not starts:
+    if not words:
+        return False
+    ends = set(at(words[0].term))  # where the run of words so far ends
+    for prev, q in zip(words, words[1:]):
+        nxt = {x + q.position - prev.position for x in ends} & at(q.term)
+        if (prev.start, prev.end) == (q.start, q.end) and _one_token(found, prev.term, q.term):
+            nxt |= ends & at(q.term)
+        ends = nxt
+        if not ends:
             return False
-    return bool(starts)
+    return True
 
 
 def _article(eng: engine.Engine, docnum: int, citations: bool = True) -> Article:

@@ -997,6 +997,28 @@ def test_one_compact_token_is_not_a_quoted_message(tmp_path, monkeypatch):
     assert hits[0].id == "Q610003" and hits[0].explanation["factors"]["quoted"]
 
 
+@pytest.mark.parametrize("written", ["SP3", "Service Pack 3"])
+def test_a_message_with_a_compact_token_is_shown_word_for_word(tmp_path, monkeypatch, written):
+    # The query types "SP3", which the thesaurus makes three words; the
+    # message says it as one word or as three, and either way shows the
+    # query word for word (the symptoms bonus), as the other article does not.
+    ix = _index_articles(tmp_path, {
+        640001: ("Driver Setup Stops", {
+            "SYMPTOMS": f"When you install the driver, you may receive:\n\n   {written} is required to run Setup.",
+        }),
+        640002: ("Setup Messages", {
+            "SYMPTOMS": f"When you install the driver, you may receive:\n\n"
+                        f"   {written} is required. Setup cannot run. Setup is required to run {written}.",
+        }),
+    })
+    hits = _explained(ix, "SP3 is required to run setup", monkeypatch)
+    factors = {h.id: h.explanation["factors"] for h in hits}
+    assert all(f["quoted"] for f in factors.values())
+    assert factors["Q640001"]["symptoms_quote"] == round(1.0 + search.QUOTE_SYMPTOMS_BOOST, 3)
+    assert factors["Q640002"]["symptoms_quote"] == 1.0
+    assert hits[0].id == "Q640001"
+
+
 @pytest.mark.parametrize("query", ["error -2147467259", "0x80004005",
                                    "error 80004005"])
 def test_an_error_code_finds_the_article_that_writes_it_another_way(tmp_path, query):
