@@ -279,6 +279,10 @@ def eval_(judgments, per_query, as_json, index_dir):
         raise _fail(e)
     finally:
         kb.close()
+    for s in scores:
+        if s.unindexed:
+            click.echo(f"{s.name}: {s.unindexed} of {s.queries} judgments name no article in this index "
+                       f"(they score 0)", err=True)
     if as_json:
         _dump([s.to_dict(per_query=per_query) for s in scores])
         return

@@ -56,6 +56,7 @@ class Scores:
     hit: float = 0.0
     ndcg: float = 0.0
     errors: int = 0
+    unindexed: int = 0  # judgments none of whose relevant articles the index has
     seconds: float = 0.0
     results: list[QueryResult] = field(default_factory=list, repr=False)
 
@@ -63,14 +64,15 @@ class Scores:
         """The means (and with ``per_query``, each query's result) as JSON-ready data."""
         d = {"file": self.name, "queries": self.queries, "mrr@10": round(self.mrr, 4),
              "hit@10": round(self.hit, 4), "ndcg@10": round(self.ndcg, 4), "errors": self.errors,
-             "ms_per_query": round(1000 * self.seconds / max(1, self.queries), 1)}
+             "unindexed": self.unindexed, "ms_per_query": round(1000 * self.seconds / max(1, self.queries), 1)}
         if per_query:
             d["per_query"] = [r.to_dict() for r in self.results]
         return d
 
 
 def load_judgments(path: str | Path) -> list[Judgment]:
-    """Read a judgments file; a one-line :class:`KBSearchError` if it is malformed."""
+    """Read a judgments file; a one-line :class:`KBSearchError` if it is
+    malformed or holds no judgment (scoring nothing would print zeros)."""
     out = []
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -86,6 +88,8 @@ def load_judgments(path: str | Path) -> list[Judgment]:
             out.append(Judgment(str(obj["query"]), rel, exc))
         except (ValueError, KeyError, TypeError):
             raise KBSearchError(f"{path}:{n}: not a judgment line (want query, relevant, exclude)") from None
+    if not out:
+        raise KBSearchError(f"no judgments in {path}")
     return out
 
 
@@ -114,7 +118,7 @@ def _score(ranked: list[str], j: Judgment) -> tuple[int | None, float]:
 
 
 def evaluate(rank: Callable[[str, int, frozenset[str]], list[str]], judgments: list[Judgment],
-             name: str = "") -> Scores:
+             name: str = "", indexed: Callable[[str], bool] | None = None) -> Scores:
     """Mean metrics of ``rank(query, k, exclude) -> ids`` over ``judgments``.
 
     ``exclude`` is the judgment's set of ids to treat as not indexed (a
@@ -122,8 +126,14 @@ def evaluate(rank: Callable[[str, int, frozenset[str]], list[str]], judgments: l
     are dropped from the ranking here as well.
 
     A query the ranker rejects (e.g. only stop words) scores zero and is counted in ``errors``.
+    ``indexed(id)``, if given, says whether the index has an article: the
+    judgments none of whose relevant articles it has cannot score and are
+    counted in ``unindexed`` (judgments made for another archive, or ids
+    mistyped).
     """
     s = Scores(name, queries=len(judgments))
+    if indexed is not None:
+        s.unindexed = sum(1 for j in judgments if not any(indexed(r) for r in j.relevant))
     t0 = time.perf_counter()
     for j in judgments:
         try:

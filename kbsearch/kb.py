@@ -150,7 +150,11 @@ class KnowledgeBase:
         def rank(q: str, k: int, exclude: frozenset[str]) -> list[str]:
             return [h.id for h in self.search(q, limit=k, exclude=exclude)]
 
-        return ev.evaluate(rank, ev.load_judgments(judgments_path), name=Path(judgments_path).name)
+        def indexed(article_id: str) -> bool:
+            return self.engine.docnum_for(article_id) is not None
+
+        return ev.evaluate(rank, ev.load_judgments(judgments_path), name=Path(judgments_path).name,
+                           indexed=indexed)
 
     # --- writing -------------------------------------------------------
 

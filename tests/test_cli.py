@@ -309,6 +309,23 @@ def test_eval_command(runner, seed_index, tmp_path):
     assert r.exit_code == 1 and "not a judgment line" in r.output
 
 
+def test_eval_says_which_judgments_the_index_cannot_answer(runner, seed_index, tmp_path):
+    p = tmp_path / "j.jsonl"
+    p.write_text(json.dumps({"query": "event 3031", "relevant": ["Q168845"]}) + "\n"
+                 + json.dumps({"query": "event 3031", "relevant": ["Q999999"]}) + "\n")
+    r = run(runner, "eval", str(p), "--json", "--index", str(seed_index))
+    assert r.exit_code == 0
+    assert "j.jsonl: 1 of 2 judgments name no article in this index" in r.stderr
+    assert json.loads(r.stdout)[0]["unindexed"] == 1
+    p.write_text(json.dumps({"query": "event 3031", "relevant": ["Q168845"]}) + "\n")
+    r = run(runner, "eval", str(p), "--index", str(seed_index))
+    assert r.stderr == "" and "1.000" in r.stdout
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    r = runner.invoke(cli, ["eval", str(empty), "--index", str(seed_index)])
+    assert r.exit_code == 1 and "no judgments in" in r.output
+
+
 def test_eval_per_query_lists_each_query(runner, seed_index, tmp_path):
     p = tmp_path / "j.jsonl"
     p.write_text(json.dumps({"query": "event 3031", "relevant": ["Q168845"]}) + "\n"

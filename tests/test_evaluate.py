@@ -69,6 +69,16 @@ def test_load_judgments(tmp_path):
         load_judgments(p)
     with pytest.raises(KBSearchError, match="cannot read"):
         load_judgments(tmp_path / "missing.jsonl")
+    p.write_text("\n \n")
+    with pytest.raises(KBSearchError, match="no judgments in"):
+        load_judgments(p)
+
+
+def test_evaluate_counts_judgments_the_index_cannot_answer():
+    judgments = [Judgment("a", {"Q1"}), Judgment("b", {"Q2", "Q9"}), Judgment("c", {"Q8", "Q9"})]
+    s = evaluate(lambda q, k, ex: ["Q1", "Q2"], judgments, indexed=lambda i: i in {"Q1", "Q2"})
+    assert s.unindexed == 1 and s.to_dict()["unindexed"] == 1
+    assert evaluate(lambda q, k, ex: ["Q1"], judgments).unindexed == 0  # not asked: not counted
 
 
 def test_eval_on_seed_index(seed_kb, tmp_path):
