@@ -749,7 +749,7 @@ def _shown_whole(eng: engine.Engine, found: dict[str, _Evidence], qterms: list[Q
         ends = nxt
         if not ends:
             return False
-    return True
+    return bool(ends)
 
 
 def _article(eng: engine.Engine, docnum: int, citations: bool = True) -> Article:

@@ -1019,6 +1019,12 @@ def test_a_message_with_a_compact_token_is_shown_word_for_word(tmp_path, monkeyp
     assert hits[0].id == "Q640001"
 
 
+@pytest.mark.parametrize("positions, shown", [(set(), False), ({7}, True)])
+def test_one_word_is_shown_whole_only_where_a_message_has_it(monkeypatch, positions, shown):
+    monkeypatch.setattr(search, "_message_positions", lambda eng, found, d: lambda term: positions)
+    assert search._shown_whole(None, {"spool": None}, [search.QueryTerm(0, "spool", 0, 5)], 0) is shown
+
+
 @pytest.mark.parametrize("query", ["error -2147467259", "0x80004005",
                                    "error 80004005"])
 def test_an_error_code_finds_the_article_that_writes_it_another_way(tmp_path, query):
