@@ -268,7 +268,8 @@ def eval_(judgments, per_query, as_json, index_dir):
     """Score the ranking on JUDGMENTS files (JSON lines: query, relevant, exclude).
 
     Prints MRR@10, hit@10 and nDCG@10 for each file. Excluded articles count
-    as not indexed: neither hits nor citing evidence.
+    as not indexed: neither hits nor citing evidence. Judgments none of whose
+    relevant articles the index has are counted on stderr (they score 0).
     """
     from .errors import KBSearchError
 
