@@ -553,6 +553,7 @@ class Engine:
         self._citing: dict[int, np.ndarray] = {}
         self._df: dict[tuple[str, str], int] = {}
         self._anchors: dict[str, list[tuple[int, np.ndarray]]] = {}
+        self._docnums: dict[str, int | None] = {}
 
     # Array access for the ranking layer.
 
@@ -808,16 +809,32 @@ class Engine:
         got = []
         if "anchor" in self.schema:
             prefix = term + ANCHOR_SEP
-            r = self._searcher.reader()
-            for tok in r.expand_prefix("anchor", prefix):
-                tok = tok.decode("utf-8") if isinstance(tok, bytes) else tok
-                head, _, cited = tok.rpartition(ANCHOR_SEP)
-                target = self.docnum_for(cited.upper()) if head == term else None
-                p = self.postings("anchor", tok) if target is not None else None
-                if p is not None and len(ids := self._only_live(p.ids)):
+            by_target: dict[int, list[np.ndarray]] = {}
+            # Segment by segment: a topic's postings are in the segments
+            # whose term lists have it, and nowhere else.
+            for r, off in self._leaves():
+                for tok in r.expand_prefix("anchor", prefix):
+                    tok = tok.decode("utf-8") if isinstance(tok, bytes) else tok
+                    head, _, cited = tok.rpartition(ANCHOR_SEP)
+                    target = self._cited_docnum(cited) if head == term else None
+                    if target is not None:
+                        ids = np.fromiter(r.postings("anchor", tok).all_ids(), dtype=np.int64) + off
+                        by_target.setdefault(target, []).append(ids)
+            for target, parts in by_target.items():
+                if len(ids := self._only_live(np.concatenate(parts))):
                     got.append((target, ids))
         self._anchors[term] = got
         return got
+
+    def _cited_docnum(self, cited: str) -> int | None:
+        """:meth:`docnum_for` of an id as the ``anchor`` field has it, kept:
+        the same cited articles come back for many words."""
+        docnums = self._docnums
+        if cited not in docnums:
+            if len(docnums) >= DF_CACHE_SIZE:
+                docnums.clear()
+            docnums[cited] = self.docnum_for(cited.upper())
+        return docnums[cited]
 
     def _only_live(self, ids: np.ndarray) -> np.ndarray:
         live = self.live_mask()

@@ -293,6 +293,33 @@ def test_reindexed_articles_keep_topics_right(tmp_path, changed, old, new):
         assert kb.search("configure")[0].id == "Q100001"
 
 
+def test_topics_given_in_two_segments_count_together(tmp_path):
+    from kbsearch import KnowledgeBase, ingest
+
+    ix = _citing_pair(tmp_path)
+    # A second run adds another article giving Q100001 the same topic: its
+    # topic is in a new segment, beside the first run's.
+    (tmp_path / "src" / "Q100005.TXT").write_text(_kb_article(100005, "XADM: Store Grows After Cleanup", {
+        "MORE INFORMATION": "For more information about how to configure deleted item retention, click\n"
+                            "the article number below to view the article in the Microsoft Knowledge Base:\n\n"
+                            "   Q100001 XADM: Set Deleted Mail Message Retention Time",
+    }))
+    ingest.index_paths(str(ix), [str(tmp_path / "src")], procs=1)
+    with KnowledgeBase.open(ix) as kb:
+        eng = kb.engine
+        assert len(eng._leaves()) == 2
+        [(target, citing)] = eng.anchors("configur")
+        assert target == eng.docnum_for("Q100001")
+        assert sorted(citing.tolist()) == sorted(eng.docnum_for(i) for i in ("Q100002", "Q100005"))
+
+        def cited_as(**kw):
+            return {h.id: h for h in kb.search("configure", explain=True, **kw)}["Q100001"].explanation[
+                "terms"][0]["cited_as"]
+
+        assert cited_as() == 2
+        assert cited_as(exclude=["Q100005"]) == 1
+
+
 def test_index_made_before_topics_still_works(tmp_path, monkeypatch):
     from kbsearch import KnowledgeBase, engine, ingest
 
