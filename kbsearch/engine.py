@@ -55,9 +55,13 @@ INDEX_NAME = "kb"
 # the topic's phrase evidence.
 ANCHOR_SEP = "@"
 ANCHOR_PAIR = ">"
-# Document frequencies kept per open index (a long-lived process asks for the
-# same words again); cleared when it holds this many.
+# Document frequencies (and the other per-word look-ups: in-links, citing
+# articles, topics) kept per open index (a long-lived process asks for the
+# same words again); each cache is cleared when it holds this many.
 DF_CACHE_SIZE = 200_000
+# Filter masks kept (one boolean per document each): one per product,
+# version and keyword combination asked for.
+MASK_CACHE_SIZE = 64
 
 # Fields a query may name in syntax (``title:foo``); the first is the default.
 TEXT_FIELDS = ("body", "title", "symptoms", "message", "product")
@@ -679,6 +683,8 @@ class Engine:
             docs = list(self._searcher.docs_for_query(q))
             if docs:
                 mask[np.asarray(docs, dtype=np.int64)] = True
+            if len(self._masks) >= MASK_CACHE_SIZE:
+                self._masks.clear()
             self._masks[key] = mask
         return mask
 
@@ -823,6 +829,8 @@ class Engine:
             for target, parts in by_target.items():
                 if len(ids := self._only_live(np.concatenate(parts))):
                     got.append((target, ids))
+        if len(self._anchors) >= DF_CACHE_SIZE:
+            self._anchors.clear()
         self._anchors[term] = got
         return got
 

@@ -93,6 +93,24 @@ def test_filters(seed_kb, kw, expected):
     assert sorted(top(seed_kb, "file server client", **kw)) == expected
 
 
+def test_a_long_lived_process_keeps_its_caches_bounded(seed_index, monkeypatch):
+    from kbsearch import KnowledgeBase, engine
+
+    queries = ["redirector unable to delete", "client.lkp not updated error 32", "file server client",
+               "event 3031 sms", "despooler error on the site server"]
+    filters = [{}, {"product": "sms"}, {"version": "3.51"}, {"keyword": "KBBUG"}, {"product": "windows nt"}]
+    with KnowledgeBase.open(seed_index) as kb:
+        expected = [top(kb, q, **f) for q in queries for f in filters]
+    monkeypatch.setattr(engine, "DF_CACHE_SIZE", 3)
+    monkeypatch.setattr(engine, "MASK_CACHE_SIZE", 2)
+    with KnowledgeBase.open(seed_index) as kb:
+        for _ in range(2):
+            assert [top(kb, q, **f) for q in queries for f in filters] == expected
+            eng = kb.engine
+            assert max(len(eng._anchors), len(eng._docnums), len(eng._df), len(eng._citing)) <= 3
+            assert len(eng._masks) <= 2
+
+
 def test_limit(seed_kb):
     assert len(seed_kb.search("file", limit=1)) == 1
     res = seed_kb.results("file", limit=1)
