@@ -63,6 +63,16 @@ DF_CACHE_SIZE = 200_000
 # version and keyword combination asked for.
 MASK_CACHE_SIZE = 64
 
+
+def _keep(cache: dict, key, value, size: int | None = None):
+    """Store ``value`` under ``key`` in ``cache``, first clearing the cache
+    if it holds ``size`` entries (default :data:`DF_CACHE_SIZE`); returns ``value``."""
+    if len(cache) >= (DF_CACHE_SIZE if size is None else size):
+        cache.clear()
+    cache[key] = value
+    return value
+
+
 # Fields a query may name in syntax (``title:foo``); the first is the default.
 TEXT_FIELDS = ("body", "title", "symptoms", "message", "product")
 KEYWORD_FIELDS = ("version", "keyword", "tag", "issue", "cites", "id", "date")
@@ -683,9 +693,7 @@ class Engine:
             docs = list(self._searcher.docs_for_query(q))
             if docs:
                 mask[np.asarray(docs, dtype=np.int64)] = True
-            if len(self._masks) >= MASK_CACHE_SIZE:
-                self._masks.clear()
-            self._masks[key] = mask
+            _keep(self._masks, key, mask, MASK_CACHE_SIZE)
         return mask
 
     def close(self) -> None:
@@ -763,9 +771,7 @@ class Engine:
         key = (fieldname, term)
         n = self._df.get(key)
         if n is None:
-            if len(self._df) >= DF_CACHE_SIZE:
-                self._df.clear()
-            n = self._df[key] = self._searcher.doc_frequency(fieldname, term) if fieldname in self.schema else 0
+            n = _keep(self._df, key, self._searcher.doc_frequency(fieldname, term) if fieldname in self.schema else 0)
         return n
 
     def _cites_term(self, docnum: int) -> str:
@@ -797,9 +803,7 @@ class Engine:
                     ids = self._only_live(np.fromiter(found, dtype=np.int64))
                 except TermNotFound:  # no article cites it
                     pass
-            if len(self._citing) >= DF_CACHE_SIZE:
-                self._citing.clear()
-            got = self._citing[docnum] = ids
+            got = _keep(self._citing, docnum, ids)
         return got
 
     def anchors(self, term: str) -> list[tuple[int, np.ndarray]]:
@@ -822,27 +826,14 @@ class Engine:
                 for tok in r.expand_prefix("anchor", prefix):
                     tok = tok.decode("utf-8") if isinstance(tok, bytes) else tok
                     head, _, cited = tok.rpartition(ANCHOR_SEP)
-                    target = self._cited_docnum(cited) if head == term else None
+                    target = self.docnum_for(cited.upper()) if head == term else None
                     if target is not None:
                         ids = np.fromiter(r.postings("anchor", tok).all_ids(), dtype=np.int64) + off
                         by_target.setdefault(target, []).append(ids)
             for target, parts in by_target.items():
                 if len(ids := self._only_live(np.concatenate(parts))):
                     got.append((target, ids))
-        if len(self._anchors) >= DF_CACHE_SIZE:
-            self._anchors.clear()
-        self._anchors[term] = got
-        return got
-
-    def _cited_docnum(self, cited: str) -> int | None:
-        """:meth:`docnum_for` of an id as the ``anchor`` field has it, kept:
-        the same cited articles come back for many words."""
-        docnums = self._docnums
-        if cited not in docnums:
-            if len(docnums) >= DF_CACHE_SIZE:
-                docnums.clear()
-            docnums[cited] = self.docnum_for(cited.upper())
-        return docnums[cited]
+        return _keep(self._anchors, term, got)
 
     def _only_live(self, ids: np.ndarray) -> np.ndarray:
         live = self.live_mask()
@@ -850,11 +841,15 @@ class Engine:
 
     def docnum_for(self, article_id: str) -> int | None:
         """The live document of ``article_id`` (a direct term look-up: ten
-        times cheaper than Whoosh's ``document_number`` query)."""
+        times cheaper than Whoosh's ``document_number`` query; kept, as the
+        same cited articles come back for many words' topics)."""
+        if article_id in self._docnums:
+            return self._docnums[article_id]
         try:
-            return self._searcher.reader().first_id("id", article_id)
+            docnum = self._searcher.reader().first_id("id", article_id)
         except Exception:  # TermNotFound and friends
-            return None
+            docnum = None
+        return _keep(self._docnums, article_id, docnum)
 
     def stored(self, docnum: int) -> dict:
         return dict(self._searcher.stored_fields(docnum))
