@@ -7,6 +7,9 @@ parsed articles (:func:`load_docs`):
   porter tokenizer; a query is the OR of its words, ranked by ``bm25()``.
 - ``whoosh``: plain Whoosh, ``id`` + ``body`` (title and body text) with the
   default StandardAnalyzer, OR-group query parser, default BM25F.
+- ``tantivy`` (when the ``tantivy`` package is installed: ``pip install -e
+  '.[bench]'``): ``title`` and ``body`` fields with Tantivy's default
+  tokenizer; the query's words OR-ed over both fields, BM25.
 
 Run as a script, this module builds or updates the FTS5 peer in a process of
 its own, so that ``speed.py`` can measure its wall time and peak RSS apart::
@@ -18,6 +21,7 @@ its own, so that ``speed.py`` can measure its wall time and peak RSS apart::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import multiprocessing as mp
 import os
@@ -385,6 +389,64 @@ class WhooshRanker(Ranker):
         self.ix.close()
 
 
+# --- peer: Tantivy (optional) --------------------------------------------------
+
+def tantivy_installed() -> bool:
+    return importlib.util.find_spec("tantivy") is not None
+
+
+# Tantivy's default tokenizer: lower case, no stemming ("en_stem" stems).
+TANTIVY_TOKENIZER = "default"
+
+
+def build_tantivy(path: Path, docs: Sequence[Doc]) -> None:
+    """Write the Tantivy peer of ``docs`` at ``path``: ``id`` (raw), ``title``
+    and ``body`` with :data:`TANTIVY_TOKENIZER`."""
+    import tantivy
+
+    tmp = _scratch(Path(path))
+    tmp.mkdir(parents=True)
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("title", tokenizer_name=TANTIVY_TOKENIZER)
+    sb.add_text_field("body", tokenizer_name=TANTIVY_TOKENIZER)
+    ix = tantivy.Index(sb.build(), path=str(tmp))
+    writer = ix.writer(heap_size=256_000_000, num_threads=2)
+    for d in docs:
+        writer.add_document(tantivy.Document(id=d.id, title=d.title, body=d.body))
+    writer.commit()
+    writer.wait_merging_threads()
+    del writer, ix
+    _replace(tmp, Path(path))
+
+
+def tantivy_query_text(query: str) -> str:
+    """The query's words for Tantivy's parser, lower-cased and with their
+    punctuation made spaces: no operator (``AND``, ``+``, ``"``, ``:``)
+    survives, and ``client.lkp`` is the two words the tokenizer indexed."""
+    words = ("".join(c if c.isalnum() else " " for c in w) for w in query_words(query))
+    return " ".join(" ".join(words).lower().split())
+
+
+class TantivyRanker(Ranker):
+    """``rank(query, k)`` over the Tantivy peer: the OR of the words over title and body, BM25."""
+
+    name = "tantivy"
+
+    def __init__(self, path: Path):
+        import tantivy
+
+        self.ix = tantivy.Index.open(str(path))
+        self.searcher = self.ix.searcher()
+
+    def __call__(self, query: str, k: int, exclude: frozenset[str] = frozenset()) -> list[str]:
+        text = tantivy_query_text(query)
+        if not text:
+            raise KBSearchError(f"no words in {query!r}")
+        q = self.ix.parse_query(text, ["title", "body"])
+        return [self.searcher.doc(addr)["id"][0] for _, addr in self.searcher.search(q, k).hits]
+
+
 # --- kbsearch as a ranker -----------------------------------------------------
 
 class KbRanker(Ranker):
@@ -423,7 +485,16 @@ class Peer:
 
 FTS5 = Peer("sqlite-fts5", "fts5.db", build_fts5, Fts5Ranker)
 WHOOSH = Peer("whoosh", "whoosh", build_whoosh, WhooshRanker)
+TANTIVY = Peer("tantivy", "tantivy", build_tantivy, TantivyRanker)
 PEERS = (FTS5, WHOOSH)
+
+
+def relevance_peers() -> tuple[Peer, ...]:
+    """The peers of the relevance table: FTS5 and plain Whoosh, and Tantivy where it is installed."""
+    if tantivy_installed():
+        return (*PEERS, TANTIVY)
+    log("tantivy is not installed: its peer is left out (pip install -e '.[bench]')")
+    return PEERS
 
 
 def ensure_peers(peers: Sequence[Peer], work: Path, roots: Sequence[str],

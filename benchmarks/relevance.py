@@ -5,7 +5,8 @@
                                    [--per-query FILE]
 
 kbsearch is read from KBINDEX (built from the archive first if it does not
-exist). The peers, SQLite FTS5 and plain Whoosh (see ``peers.py``), are built
+exist). The peers, SQLite FTS5 and plain Whoosh, and Tantivy where it is
+installed (see ``peers.py``), are built
 from the same parsed articles and cached in ``--work``; ``--rebuild`` builds
 them afresh. Every system is scored by :func:`kbsearch.evaluate.evaluate`:
 MRR@10, hit@10, nDCG@10 and milliseconds per query (kbsearch's include its
@@ -73,8 +74,9 @@ def main() -> None:
     except OSError as e:
         raise SystemExit(f"cannot write {args.per_query}: {e.strerror}") from None
     builds = {"kbsearch": ensure_kbsearch(args.index, args.archive)}
-    builds.update(peers.ensure_peers(peers.PEERS, args.work, [args.archive], rebuild=args.rebuild))
-    rankers = [peers.KbRanker(args.index)] + [p.ranker(p.index_path(args.work)) for p in peers.PEERS]
+    chosen = peers.relevance_peers()
+    builds.update(peers.ensure_peers(chosen, args.work, [args.archive], rebuild=args.rebuild))
+    rankers = [peers.KbRanker(args.index)] + [p.ranker(p.index_path(args.work)) for p in chosen]
     rows = []
     try:
         for path in args.judgments:

@@ -202,6 +202,34 @@ def test_heldout_reweights_kbsearch_where_the_peers_are_harder(tmp_path):
     assert row[4] == "0.300"
 
 
+def test_heldout_prints_the_spread_and_each_peer_predicted_from_the_others(tmp_path):
+    # tantivy fails where whoosh fails: weights that make whoosh score 0.3
+    # must predict 0.3 for tantivy too, and the other way round
+    peer = [1.0] * 6 + [0.0] * 4
+    kbsearch = [1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0]
+    f = per_query_file(tmp_path / "rr.jsonl", {"kbsearch": kbsearch, "whoosh": peer, "tantivy": peer})
+    r = run("heldout.py", f, "--at", "dev-x.jsonl", "whoosh=0.3", "tantivy=0.3")
+    assert r.returncode == 0, r.stderr
+    row = [c.strip() for c in r.stdout.splitlines()[2].strip("|").split("|")]
+    assert float(row[5]) > 0.05  # ten queries: a wide spread
+    assert row[7] == "whoosh 0.300 (0.300), tantivy 0.300 (0.300)"
+    r = run("heldout.py", f, "--at", "dev-x.jsonl", "whoosh=0.3", "--bootstrap", "0")
+    row = [c.strip() for c in r.stdout.splitlines()[2].strip("|").split("|")]
+    assert (row[5], row[7]) == ("—", "—")  # no resampling; one peer has no others
+
+
+def test_bootstrap_spread_is_nil_for_a_constant_and_shrinks_with_more_queries(heldout):
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    rr = rng.choice([0.0, 1.0], size=(400, 1))
+    assert heldout.bootstrap_sd(np.ones(400), rr, np.array([0.4]), 50) == pytest.approx(0.0, abs=1e-12)
+    kb = rng.choice([0.0, 1.0], size=400)
+    small = heldout.bootstrap_sd(kb[:100], rr[:100], np.array([0.5]), 100)
+    large = heldout.bootstrap_sd(kb, rr, np.array([0.5]), 100)
+    assert 0 < large < small
+
+
 @pytest.mark.parametrize("args, message", [
     (["--at", "other.jsonl", "whoosh=0.3"], "no queries from other.jsonl"),
     (["--at", "dev-x.jsonl", "sqlite-fts5=0.3"], "no sqlite-fts5 scores"),
@@ -234,3 +262,47 @@ def test_relevance_per_query_refuses_two_files_of_one_name(tmp_path):
     assert r.returncode == 1
     assert "dev-x.jsonl given twice" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "ix").exists() and not (tmp_path / "rr.jsonl").exists()
+
+
+# --- peers.py --------------------------------------------------------------------
+
+@pytest.fixture
+def peers():
+    return bench_module("peers")
+
+
+def test_each_peer_ranks_the_article_whose_title_has_the_words(peers, archive, tmp_path):
+    chosen = peers.relevance_peers()
+    assert [p.name for p in chosen] == ["sqlite-fts5", "whoosh", "tantivy"]
+    builds = peers.ensure_peers(chosen, tmp_path / "work", [str(archive)])
+    assert {name: cached for name, (_, cached) in builds.items()} == dict.fromkeys(builds, False)
+    for p in chosen:
+        with p.ranker(p.index_path(tmp_path / "work")) as rank:
+            assert rank("gadget logs", 3)[0] == "Q100010", p.name
+            assert rank("replication FAILS", 3)[0] == "Q100001", p.name
+            # no engine's query syntax survives: operators and quotes are words or nothing
+            assert rank('NOT "gadget" OR overview: +family -(x', 3)[0] == "Q100005", p.name
+            # no words: nothing found, or the one-line error the evaluation counts
+            try:
+                found = rank('" -- "', 3)
+            except peers.KBSearchError as e:
+                found = str(e)
+            assert found in ([], "no words in '\" -- \"'"), p.name
+    again = peers.ensure_peers(chosen, tmp_path / "work", [str(archive)])
+    assert all(cached for _, cached in again.values())
+
+
+def test_without_tantivy_the_table_has_the_two_peers_and_says_why(peers, monkeypatch, capsys):
+    monkeypatch.setattr(peers, "tantivy_installed", lambda: False)
+    assert [p.name for p in peers.relevance_peers()] == ["sqlite-fts5", "whoosh"]
+    assert "tantivy is not installed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("query, text", [
+    ("Win32 Error = 32", "win32 error 32"),
+    ('"client.lkp" AND NOT IN', "client lkp and not in"),
+    ("perfctrs.dll +x -y field:value", "perfctrs dll x y field value"),
+    ("--", ""),
+])
+def test_tantivy_query_text_keeps_words_and_drops_syntax(peers, query, text):
+    assert peers.tantivy_query_text(query) == text
