@@ -71,9 +71,11 @@ MESSAGE_COVER_BOOST = 0.4
 QUOTE_SCOPE = 40
 # Lead cover: a symptom description says most of what the matching
 # article's SYMPTOMS section says (its SUMMARY, where it has none, counts
-# LEAD_SUMMARY_WEIGHT as much). The best LEAD_DEPTH documents (or more, if
-# more are asked for) gain up to LEAD_COVER_BOOST by the share of their
-# lead's words (weighed by idf) that the query says; not for a quoted
+# LEAD_SUMMARY_WEIGHT as much). The best LEAD_DEPTH documents (however many
+# hits are asked for: more come after them, as ranked before, so that
+# asking for more never re-orders the first ones) gain up to
+# LEAD_COVER_BOOST by the share of their lead's words (weighed by idf)
+# that the query says; not for a quoted
 # message, and only in part for a query of few words: from nothing at
 # LEAD_MIN_WORDS distinct words to all of it at LEAD_FULL_WORDS, since a
 # short topic ("the Recycle Bin") names what an article is about rather
@@ -128,13 +130,14 @@ QUOTED, SHOWN, WORDS = "quoted message", "shown whole", "words"
 
 _FIELDS = "|".join(engine.TEXT_FIELDS + engine.KEYWORD_FIELDS)
 # What makes text a Whoosh query rather than a pasted message. Brackets,
-# parentheses and lone quotes alone do not: error messages are full of them
-# ("[Microsoft][ODBC SQL Server Driver]", "MTTEST.FOR(19").
+# parentheses, lone quotes and runs of asterisks alone do not: error
+# messages are full of them ("[Microsoft][ODBC SQL Server Driver]",
+# "MTTEST.FOR(19", a blue screen's "IRQL_NOT_LESS_OR_EQUAL***").
 _SYNTAX_RE = re.compile(
     r'"[^"]*\w[^"]*"'                        # a quoted phrase (balanced quotes)
     rf"|\b(?:{_FIELDS}):\S"                   # field:value, for our fields only
     r"|(?:^|\s)[+-][^\W\d]"                   # +required -excluded (not -2147467259)
-    r"|\w\*|\*\w|\w\?\w"                      # wildcards inside or next to a word
+    r"|\w\*(?!\*)|(?<!\*)\*\w|\w\?\w"          # wildcards inside or next to a word (not ***)
     r'|\w\^\d|"~\d',                          # boosts, phrase slop
 )
 # A quoted phrase, and what makes one part of a query: a field before it, a
@@ -540,7 +543,7 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     :data:`QUOTE_SYMPTOMS_BOOST`;
     each of them gains by the share of its message the query says
     (:data:`MESSAGE_COVER_BOOST`). Otherwise the best :data:`LEAD_DEPTH`
-    (or ``k``) gain by the share of their SYMPTOMS the query says
+    (whatever ``k``) gain by the share of their SYMPTOMS the query says
     (:data:`LEAD_COVER_BOOST`), the more so the longer the query, and
     those led by a SUMMARY gain (:data:`SUBJECT_BOOST`), the more so the
     shorter it is, unless one of them shows the query whole as a message
@@ -580,14 +583,20 @@ def rank_free_text(eng: engine.Engine, qterms: list, k: int,
     authority = dict(zip(top, _authority(eng, top, pool, ramp, cited).tolist()))
     if any(a != 1.0 for a in authority.values()):
         out, _ = _rescore(eng, sc, [(s * authority[d], d) for s, d in ranked], depth, seen)
-    arts = {c.docnum: _article(eng, c.docnum, citations=False) for c in out}
+    # The lead factors re-order the best LEAD_DEPTH only, whatever ``k``:
+    # asking for more hits adds hits after them and never re-orders them.
+    arts = {c.docnum: _article(eng, c.docnum, citations=False) for c in out[:LEAD_DEPTH]}
     reading = SHOWN if (SUBJECT_BOOST or AUTHORITY_BOOST) and ramp < 1.0 and any(
         _message_cover(eng, sc.found, d, a) >= 1.0 for d, a in arts.items()) else WORDS
-    out = sorted((engine.Candidate(c.docnum, c.score * math.prod(_lead_factors(
-        eng, sc.found, c.docnum, ramp, arts[c.docnum], subject=reading == WORDS))
-        / (authority[c.docnum] if reading == SHOWN else 1.0)) for c in out),
-        key=lambda c: -c.score)
-    return out[:k], total, reading
+    if reading == SHOWN and any(a != 1.0 for a in authority.values()):
+        # Something the user saw, not a subject: ranked without the authority.
+        out, _ = _rescore(eng, sc, ranked, depth, seen)
+        arts.update((c.docnum, _article(eng, c.docnum, citations=False))
+                    for c in out[:LEAD_DEPTH] if c.docnum not in arts)
+    head = sorted((engine.Candidate(c.docnum, c.score * math.prod(_lead_factors(
+        eng, sc.found, c.docnum, ramp, arts[c.docnum], subject=reading == WORDS)))
+        for c in out[:LEAD_DEPTH]), key=lambda c: -c.score)
+    return (head + out[LEAD_DEPTH:])[:k], total, reading
 
 
 def _counted(eng: engine.Engine, sc: _Scored, excluded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -107,3 +107,22 @@ def test_dev_relevance_does_not_drop(archive_kb, name):
 
     scores = evaluate(rank, judgments, name)
     assert scores.mrr >= FLOORS[name], scores.to_dict()
+
+
+def test_asking_for_more_hits_never_reorders_the_first_ones(archive_kb):
+    # The lead cover and the subject prior re-order a fixed top ten, so the
+    # first page is the same at any limit (it was not for 16% of dev
+    # queries at limit 30 before).
+    from .conftest import SHARED
+
+    queries = []
+    for name, every in (("dev-xref.jsonl", 6), ("dev-symptom.jsonl", 1)):
+        path = SHARED / "eval" / name
+        if not path.exists():
+            pytest.skip(f"{path} is absent")
+        lines = path.read_text(encoding="utf-8").splitlines()[::every]
+        queries += [json.loads(line)["query"] for line in lines]
+    for q in queries:
+        first = ids(archive_kb, q, limit=10)
+        assert ids(archive_kb, q, limit=3) == first[:3], q
+        assert ids(archive_kb, q, limit=30)[:10] == first, q

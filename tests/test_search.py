@@ -203,6 +203,13 @@ def test_stats(seed_kb):
         ("not registered Looking for object with CLSID {...}", False),
         ("FILE NOT FOUND", False),
         ("NOT READY READING DRIVE A", False),
+        # Runs of asterisks are a message's decoration, one is a wildcard.
+        ("0x0000000A IRQL_NOT_LESS_OR_EQUAL*** Address 804242a6 has base at", False),
+        ("unable to find the collection \\..\\msdn***.col", False),
+        ("cvpack INTERNAL ERROR exception code - 0xc0000005 *****", False),
+        ("***STOP: 0x0000001E", False),
+        ("*print", True),
+        ("printer* driver", True),
     ],
 )
 def test_uses_syntax(text, syntax):
