@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pickle import dumps
 
 import numpy as np
+from whoosh import collectors
 from whoosh import fields as wf
 from whoosh import index as windex
 from whoosh import query as wq
@@ -748,7 +749,18 @@ class Engine:
         means walking all its postings in Python, so it is estimated)."""
         s = self._searcher
         try:
-            res = s.search(q, limit=max(1, limit), filter=filter)
+            # Every match scored in full: Whoosh's top-N shortcuts (skipping
+            # blocks, dropping the part of a query that can no longer lift a
+            # document into the top N) leave later matches under-scored, so
+            # the first hits changed with the number asked for.
+            if limit >= s.doc_count_all():
+                c = collectors.UnlimitedCollector()
+            else:
+                c = collectors.TopCollector(max(1, limit), usequality=False, replace=0)
+            if filter is not None:
+                c = collectors.FilterCollector(c, filter)
+            s.search_with_collector(q, c)
+            res = c.results()
             hits = [Candidate(h.docnum, float(h.score), dict(h.fields())) for h in res]
             exact = res.has_exact_length()
             total = len(res) if exact else max(res.estimated_min_length(), res.scored_length())
