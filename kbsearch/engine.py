@@ -745,8 +745,8 @@ class Engine:
 
     def run(self, q, limit: int, filter=None) -> tuple[list[Candidate], int, bool]:
         """Run a compiled query: the top ``limit``, the match count, and
-        whether that count is exact (counting every match of a broad query
-        means walking all its postings in Python, so it is estimated)."""
+        whether that count is exact (as Whoosh's results report it; with
+        every match scored, as below, it is)."""
         s = self._searcher
         try:
             # Every match scored in full: Whoosh's top-N shortcuts (skipping
