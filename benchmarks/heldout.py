@@ -147,13 +147,13 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             raise SystemExit(f"{args.per_query} has no {', '.join(missing)} scores on {name}")
         rr = np.array([systems[p] for p in figures]).T
+        targets = np.array(list(figures.values()))
         try:
-            w = matching_weights(rr, np.array(list(figures.values())))
+            w = matching_weights(rr, targets)
         except ValueError as e:
             raise SystemExit(f"{name}: {e}") from None
         kb = np.array(systems[SYSTEM])
         peers_cell = ", ".join(f"{p} {np.mean(systems[p]):.3f} → {v:.3f}" for p, v in figures.items())
-        targets = np.array(list(figures.values()))
         sd = bootstrap_sd(kb, rr, targets, args.bootstrap) if args.bootstrap > 0 else float("nan")
         rows.append([name, len(kb), f"{kb.mean():.3f}", peers_cell, f"{w @ kb:.3f}",
                      "—" if np.isnan(sd) else f"{sd:.3f}", f"{1 / (w @ w):.0f}", left_out_checks(rr, figures)])

@@ -6,11 +6,11 @@
 
 kbsearch is read from KBINDEX (built from the archive first if it does not
 exist). The peers, SQLite FTS5 and plain Whoosh, and Tantivy where it is
-installed (see ``peers.py``), are built
-from the same parsed articles and cached in ``--work``; ``--rebuild`` builds
-them afresh. Every system is scored by :func:`kbsearch.evaluate.evaluate`:
-MRR@10, hit@10, nDCG@10 and milliseconds per query (kbsearch's include its
-hits' snippets, as ``kbsearch eval`` does; the peers return ids only).
+installed (see ``peers.py``), are built from the same parsed articles and
+cached in ``--work``; ``--rebuild`` builds them afresh. Every system is
+scored by :func:`kbsearch.evaluate.evaluate`: MRR@10, hit@10, nDCG@10 and
+milliseconds per query (kbsearch's include its hits' snippets, as
+``kbsearch eval`` does; the peers return ids only).
 ``--per-query FILE`` also writes each query's reciprocal rank per system,
 as JSON lines, for ``heldout.py``, which tells the files apart by name (so
 they must have different names).

@@ -743,10 +743,9 @@ class Engine:
             parts.append(wq.Term("keyword", keyword.strip().lower()))
         return wq.And(parts) if parts else None
 
-    def run(self, q, limit: int, filter=None) -> tuple[list[Candidate], int, bool]:
-        """Run a compiled query: the top ``limit``, the match count, and
-        whether that count is exact (as Whoosh's results report it; with
-        every match scored, as below, it is)."""
+    def run(self, q, limit: int, filter=None) -> tuple[list[Candidate], int]:
+        """Run a compiled query: the top ``limit`` and the number of matches
+        (exact: every match is scored, see below)."""
         s = self._searcher
         try:
             # Every match scored in full: Whoosh's top-N shortcuts (skipping
@@ -762,13 +761,12 @@ class Engine:
             s.search_with_collector(q, c)
             res = c.results()
             hits = [Candidate(h.docnum, float(h.score), dict(h.fields())) for h in res]
-            exact = res.has_exact_length()
-            total = len(res) if exact else max(res.estimated_min_length(), res.scored_length())
+            total = len(res)
         except KBSearchError:
             raise
         except Exception as e:  # pathological syntax that parses but cannot run
             raise KBSearchError(f"cannot run query: {_short(str(e))}") from None
-        return hits[:limit], total, exact
+        return hits[:limit], total
 
     def doc_matches(self, docnum: int, q) -> bool:
         """Whether document ``docnum`` matches query ``q`` (e.g. a filter)."""

@@ -137,7 +137,7 @@ _SYNTAX_RE = re.compile(
     r'"[^"]*\w[^"]*"'                        # a quoted phrase (balanced quotes)
     rf"|\b(?:{_FIELDS}):\S"                   # field:value, for our fields only
     r"|(?:^|\s)[+-][^\W\d]"                   # +required -excluded (not -2147467259)
-    r"|\w\*(?!\*)|(?<!\*)\*\w|\w\?\w"          # wildcards inside or next to a word (not ***)
+    r"|\w\*(?!\*)|(?<!\*)\*\w|\w\?\w"         # wildcards inside or next to a word (not ***)
     r'|\w\^\d|"~\d',                          # boosts, phrase slop
 )
 # A quoted phrase, and what makes one part of a query: a field before it, a
@@ -178,8 +178,8 @@ class Hit:
 @dataclass
 class Results:
     """The answer to one query: the hits shown and how many matched in all
-    (``exact`` is False when that count is Whoosh's estimate, for broad
-    queries in query syntax)."""
+    (``exact``: always True now that every match of a query in syntax is
+    scored; kept for readers of the JSON that check it)."""
 
     query: str
     total: int
@@ -243,12 +243,11 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     extra = len(pinned)
 
     spans = None
-    exact = True
     reading = WORDS
     if syntax:
         q = eng.parse_syntax(query)
         terms = _terms_of(q)
-        cands, total, exact = eng.run(q, limit + extra + len(excluded), filter=flt)
+        cands, total = eng.run(q, limit + extra + len(excluded), filter=flt)
         if excluded.size:
             gone = set(excluded.tolist())
             cands = [c for c in cands if c.docnum not in gone]
@@ -281,7 +280,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     words = spans if spans is not None else [QueryTerm(i, t, 0, 0) for i, t in enumerate(terms)]
     cache: dict = {}
     hits = [_hit(eng, c, term_set, words, spans is not None, explain, excluded, cache, reading) for c in cands]
-    return Results(query=text, total=total, hits=hits, exact=exact)
+    return Results(query=text, total=total, hits=hits)
 
 
 def query_terms(text: str, vocabulary: bool = True) -> list[QueryTerm]:

@@ -163,7 +163,7 @@ def test_get(seed_kb):
         seed_kb.get("hello")
 
 
-def test_syntax_total_is_flagged_exact_or_estimated(seed_kb):
+def test_syntax_total_is_counted_in_full(seed_kb):
     res = seed_kb.results("title:3031")
     assert [h.id for h in res.hits] == ["Q168845"] and res.total == 1 and res.exact
     assert seed_kb.results("redirector").to_dict()["exact"] is True
