@@ -46,16 +46,11 @@ from whoosh.system import pack_uint, unpack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
+from . import terms
 from .analysis import analyze_spans
 from .errors import KBSearchError
 
 INDEX_NAME = "kb"
-# ``anchor`` terms are ``<term>@<cited id>``: a query term finds the articles
-# whose citers describe them with it, and which citer said so. Two words
-# next to each other in a topic are also indexed as ``<term>><term>@<id>``,
-# the topic's phrase evidence.
-ANCHOR_SEP = "@"
-ANCHOR_PAIR = ">"
 # Document frequencies (and the other per-word look-ups: in-links, citing
 # articles, topics) kept per open index (a long-lived process asks for the
 # same words again); each cache is cleared when it holds this many.
@@ -74,9 +69,6 @@ def _keep(cache: dict, key, value, size: int | None = None):
     return value
 
 
-# Fields a query may name in syntax (``title:foo``); the first is the default.
-TEXT_FIELDS = ("body", "title", "symptoms", "message", "product")
-KEYWORD_FIELDS = ("version", "keyword", "tag", "issue", "cites", "id", "date")
 
 
 class _KBTokenizer(Tokenizer):
@@ -788,7 +780,7 @@ class Engine:
         """How the ``cites`` field names the article ``docnum``."""
         if self._id_column is None:
             self._id_column = self._searcher.reader().column_reader("id")
-        return self._id_column[docnum].lower()
+        return terms.cites_term(self._id_column[docnum])
 
     def cited_by(self, docnums: Iterable[int]) -> np.ndarray:
         """How many articles cite each of ``docnums`` (their in-links)."""
@@ -821,22 +813,22 @@ class Engine:
         articles name ``term`` in the topic they give them ("For more
         information about <topic>, click ..."). ``term`` may be two words
         that stand next to each other in a topic, joined by
-        :data:`ANCHOR_PAIR`. Empty for an index made before topics were
+        :func:`kbsearch.terms.anchor_key`. Empty for an index made before topics were
         indexed."""
         got = self._anchors.get(term)
         if got is not None:
             return got
         got = []
         if "anchor" in self.schema:
-            prefix = term + ANCHOR_SEP
+            prefix = terms.anchor_prefix(term)
             by_target: dict[int, list[np.ndarray]] = {}
             # Segment by segment: a topic's postings are in the segments
             # whose term lists have it, and nowhere else.
             for r, off in self._leaves():
                 for tok in r.expand_prefix("anchor", prefix):
                     tok = tok.decode("utf-8") if isinstance(tok, bytes) else tok
-                    head, _, cited = tok.rpartition(ANCHOR_SEP)
-                    target = self.docnum_for(cited.upper()) if head == term else None
+                    head, cited = terms.split_anchor(tok)
+                    target = self.docnum_for(cited) if head == term else None
                     if target is not None:
                         ids = np.fromiter(r.postings("anchor", tok).all_ids(), dtype=np.int64) + off
                         by_target.setdefault(target, []).append(ids)

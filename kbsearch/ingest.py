@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from . import engine
+from . import engine, terms
 from .analysis import analyze_list, analyze_pieces
 from .article import (SYMPTOM_SECTIONS, Article, NotAnArticle, parse_article, prose_indent, reference_runs,
                       symptom_pieces)
@@ -148,15 +148,13 @@ def anchor_terms(art: Article) -> list[str]:
     each other in that topic as ``<word>><word>@<cited id>`` (the topic's
     phrase evidence, for the words as a query analyses them)."""
     out: set[str] = set()
-    sep, pair = engine.ANCHOR_SEP, engine.ANCHOR_PAIR
     for c in art.citations:
         if not c.topic:
             continue
-        cid = c.id.lower()
-        out.update(f"{t}{sep}{cid}" for _, t in analyze_list(c.topic))
+        out.update(terms.anchor_term(t, c.id) for _, t in analyze_list(c.topic))
         for topic in c.topic.split("; "):
             words = [t for _, t in analyze_list(topic, split_compounds=False)]
-            out.update(f"{a}{pair}{b}{sep}{cid}" for a, b in zip(words, words[1:]) if a != b)
+            out.update(terms.anchor_term(terms.anchor_key(a, b), c.id) for a, b in zip(words, words[1:]) if a != b)
     return sorted(out)
 
 
@@ -255,7 +253,7 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
         "tag": art.tag.lower(),
         "issue": art.issue_type.lower(),
         "date": date,
-        "cites": " ".join(c.id.lower() for c in art.citations),
+        "cites": " ".join(terms.cites_term(c.id) for c in art.citations),
         "anchor": " ".join(anchor_terms(art)),
         "source": source,
         "stamp": stamp,

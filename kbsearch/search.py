@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import numpy as np
 from dataclasses import asdict, dataclass, field, replace
 
-from . import engine
+from . import engine, terms
 from .analysis import UNSTEMMED, analyze, analyze_spans, stemmed
 from .article import SYMPTOM_SECTIONS, Article, Section, normalize_id, parse_article
 from .errors import KBSearchError
@@ -128,7 +128,7 @@ MAX_QUERY_CHARS = 2000
 # article shows whole (no subject prior or topic authority), or as plain words.
 QUOTED, SHOWN, WORDS = "quoted message", "shown whole", "words"
 
-_FIELDS = "|".join(engine.TEXT_FIELDS + engine.KEYWORD_FIELDS)
+_FIELDS = "|".join(terms.TEXT_FIELDS + terms.KEYWORD_FIELDS)
 # What makes text a Whoosh query rather than a pasted message. Brackets,
 # parentheses, lone quotes and runs of asterisks alone do not: error
 # messages are full of them ("[Microsoft][ODBC SQL Server Driver]",
@@ -491,7 +491,7 @@ def _topic_pairs(eng: engine.Engine, pairs: list[tuple[str, str, int]],
     excluded) citing article gives a topic with the two words side by side."""
     if not ANCHOR_WEIGHT:
         return [set() for _ in pairs]
-    return [set(_anchor_counts(eng, f"{a}{engine.ANCHOR_PAIR}{b}", excluded)) for a, b, _ in pairs]
+    return [set(_anchor_counts(eng, terms.anchor_key(a, b), excluded)) for a, b, _ in pairs]
 
 
 def _cited_by(eng: engine.Engine, docnums: list[int], excluded: np.ndarray) -> np.ndarray:
@@ -998,7 +998,7 @@ def _terms_of(q) -> list[str]:
     out = []
     try:
         for fname, text in q.iter_all_terms():
-            if fname in ("body", "title", "symptoms", "message"):
+            if fname in terms.WORD_FIELDS:
                 t = text.decode("utf-8") if isinstance(text, bytes) else text
                 if t not in out:
                     out.append(t)

@@ -346,8 +346,8 @@ def test_eval_per_query_lists_each_query(runner, seed_index, tmp_path):
 
 
 def test_search_help_names_every_syntax_field(runner):
-    from kbsearch import engine
+    from kbsearch import terms
 
     r = run(runner, "search", "--help")
     listed = r.output.split("Syntax fields:")[1].split("e.g.")[0]
-    assert all(name in listed for name in engine.TEXT_FIELDS + engine.KEYWORD_FIELDS)
+    assert all(name in listed for name in terms.TEXT_FIELDS + terms.KEYWORD_FIELDS)
