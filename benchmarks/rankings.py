@@ -29,8 +29,8 @@ def dump(index: Path, files: list[Path], out: Path) -> None:
 
     with KnowledgeBase.open(index) as kb, out.open("w") as fh:
         for f in files:
-            for j in load_judgments(f):
-                row = {"file": f.name, "query": j.query, "relevant": sorted(j.relevant)}
+            for n, j in enumerate(load_judgments(f), 1):
+                row = {"file": f.name, "n": n, "query": j.query, "relevant": sorted(j.relevant)}
                 try:
                     hits = kb.search(j.query, limit=10, exclude=j.exclude)
                     row["ids"] = [h.id for h in hits]
@@ -46,7 +46,7 @@ def _load(path: Path) -> dict[tuple[str, str], dict]:
     with path.open() as fh:
         for line in fh:
             row = json.loads(line)
-            out[(row["file"], row["query"])] = row
+            out[(row["file"], row["n"], row["query"])] = row
     return out
 
 
@@ -73,7 +73,7 @@ def compare(before: Path, after: Path) -> int:
     if missing:
         print(f"queries in one run only: {missing}")
     for k in differ[:20]:
-        print(f"  {k[0]}: {k[1]!r}\n    before {a[k]['ids']}\n    after  {b[k]['ids']}")
+        print(f"  {k[0]} line {k[1]}: {k[2]!r}\n    before {a[k]['ids']}\n    after  {b[k]['ids']}")
     return 1 if differ or missing else 0
 
 

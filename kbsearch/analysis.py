@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import Stemmer
 
-__all__ = ["STOP_WORDS", "UNSTEMMED", "analyze", "analyze_list", "analyze_pieces", "analyze_spans", "query_terms", "stem",
+__all__ = ["STOP_WORDS", "UNSTEMMED", "analyze", "analyze_list", "analyze_pieces", "analyze_spans", "stem",
            "stemmed"]
 
 # Function words that carry no evidence on their own. Negations ("not",
@@ -129,14 +129,6 @@ def _analyze(text: str, start: int, split_compounds: bool) -> tuple[list[tuple[i
         append((pos, stem(tok)))
         pos += 1
     return out, pos
-
-
-def query_terms(text: str) -> list[str]:
-    """Distinct terms of a free-text query, in order of first appearance."""
-    seen: dict[str, None] = {}
-    for _, t in analyze(text, split_compounds=False):
-        seen.setdefault(t, None)
-    return list(seen)
 
 
 def analyze_spans(text: str, start: int = 0) -> Iterator[tuple[int, str, int, int]]:

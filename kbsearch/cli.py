@@ -112,25 +112,23 @@ def search(query, limit, product, version, keyword, explain, vocabulary, as_json
                 if e["cited_as"]:
                     where += f"; topic of {e['cited_as']} citing article{'s' if e['cited_as'] > 1 else ''}"
                 click.echo(f"      {e['term']:<20} weight {e['weight']:>6}  df {e['df']:>6}  bm25 {e['score']:>7}  in {where}")
-            f = dict(h.explanation["factors"])
-            nearby = f.pop("cited_nearby", 0)
-            shown = f.pop("shown", False)
-            if nearby and "authority" in f:
-                whole = "; not for a query an article shows whole" if shown else ""
-                f["authority"] = f"{f['authority']} (cited by {nearby} of the query's best matches{whole})"
-            if shown:
-                f["subject"] = f"{f['subject']} (an article shows the query whole: not a subject)"
-            if f.pop("quoted", False):
-                f["title"] = f"{f['title']} (quoted message: ranked on the quote)"
-                f.pop("lead_cover", None)  # only free text that is not one has them
-                f.pop("subject", None)
-                f.pop("authority", None)
-            else:
-                f.pop("symptoms_quote", None)  # only a quoted message has them
-                f.pop("message_cover", None)
-            factors = "  ".join(f"{k} {v}" for k, v in f.items())
-            if factors:
-                click.echo(f"      × {factors}")
+            if h.breakdown is not None:
+                click.echo(f"      × {_factors_line(h.breakdown)}")
+
+
+def _factors_line(bd) -> str:
+    """The scorer's record of one hit: its base, what the factors counted,
+    then each factor it multiplied in, and those the reading left out with why."""
+    parts = [f"{bd.base} {bd.base_score:.4g}"]
+    if "matched" in bd.counts:
+        parts.append(f"matched {bd.counts['matched']}")
+    for f in bd.factors:
+        if f.applied or f.note:
+            value = round(f.value, 3) if f.applied else 1.0
+            parts.append(f"{f.name} {value}" + (f" ({f.note})" if f.note else ""))
+    if bd.reading not in ("words", "syntax"):
+        parts.append(f"[read as: {bd.reading}]")
+    return "  ".join(parts)
 
 
 def _highlight(h) -> str:

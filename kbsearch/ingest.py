@@ -22,31 +22,7 @@ from .analysis import analyze_list, analyze_pieces
 from .article import (SYMPTOM_SECTIONS, Article, NotAnArticle, parse_article, prose_indent, reference_runs,
                       symptom_pieces)
 from .errors import KBSearchError
-
-# Posting weights of the sections inside the ``body`` composite field (BM25F
-# by construction: a term's weight in a document is the weighted sum of its
-# occurrences). Titles and symptom descriptions are what users paraphrase.
-SECTION_WEIGHTS = {
-    "title": 4.0,
-    "symptoms": 3.0,
-    "symptom": 3.0,
-    "cause": 1.5,
-    "summary": 1.5,
-    "query words": 2.0,
-    "applies to": 0.5,
-}
-DEFAULT_WEIGHT = 1.0
-SECTION_GAP = 100  # positions between sections, so no phrase spans two
-# Paragraphs that point to other articles ("For more information about X,
-# see the following article: Q123456 TITLE") describe the cited article, not
-# this one: lower weight, and their words are spaced REFERENCE_STRIDE
-# positions apart so they give no phrase evidence. Other citing articles used
-# to outrank the article they all point to.
-REFERENCE_WEIGHT = 0.5
-REFERENCE_STRIDE = 16
-# The messages SYMPTOMS shows (set off from its prose: what the user sees)
-# weigh as much as the title: an article that shows a message is about it.
-MESSAGE_WEIGHT = 4.0
+from .ranking.config import INDEX_DEFAULT, IndexWeights
 
 # Files larger than this are not articles (the largest real one is ~180 KB).
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -138,10 +114,6 @@ def _add(found: dict, path: str, skipped: list[Skipped]) -> None:
 
 # --- turning articles into documents ----------------------------------------
 
-def _weight(name: str) -> float:
-    return SECTION_WEIGHTS.get(name, DEFAULT_WEIGHT)
-
-
 def anchor_terms(art: Article) -> list[str]:
     """The ``anchor`` terms of an article: each word of the topic it gives an
     article it cites, as ``<word>@<cited id>``, and each two words next to
@@ -158,8 +130,9 @@ def anchor_terms(art: Article) -> list[str]:
     return sorted(out)
 
 
-def article_document(art: Article, source: str, stamp: str) -> dict:
-    """The engine document for one article: pre-analysed fields plus stored values."""
+def article_document(art: Article, source: str, stamp: str, weights: IndexWeights = INDEX_DEFAULT) -> dict:
+    """The engine document for one article: pre-analysed fields plus stored
+    values; ``weights``: the section weights of the ``body`` composite."""
     pos = 0
     body: list[tuple[float, list[tuple[int, str]]]] = []
     per_field: dict[str, list] = {"symptoms": [], "message": []}
@@ -170,7 +143,7 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
         if toks and stride != 1:
             toks = [(pos + (p - pos) * stride, t) for p, t in toks]
         if toks:
-            pos = toks[-1][0] + SECTION_GAP
+            pos = toks[-1][0] + weights.section_gap
             body.append((weight, toks))
             if also is not None:
                 per_field[also].append((1.0, toks))
@@ -178,17 +151,17 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
 
     def add_symptoms(pieces: list[tuple[str, str]], weight: float) -> None:
         # SYMPTOMS as one run of text. The messages it shows weigh
-        # MESSAGE_WEIGHT; they and what its prose quotes are also the
+        # ``weights.message``; they and what its prose quotes are also the
         # ``message`` field, at the same positions.
         nonlocal pos
         parts = analyze_pieces([p for p, _ in pieces], pos)
         toks = [t for part in parts for t in part]
         if toks:
-            pos = toks[-1][0] + SECTION_GAP
+            pos = toks[-1][0] + weights.section_gap
             kinds = [kind for _, kind in pieces]
             prose = [t for part, kind in zip(parts, kinds) if kind != "shown" for t in part]
             shown = [t for part, kind in zip(parts, kinds) if kind == "shown" for t in part]
-            for w, ts in ((weight, prose), (MESSAGE_WEIGHT, shown)):
+            for w, ts in ((weight, prose), (weights.message, shown)):
                 if ts:
                     body.append((w, ts))
             per_field["symptoms"].append((1.0, toks))
@@ -196,11 +169,11 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
             if message:
                 per_field["message"].append((1.0, message))
 
-    title_toks = add(art.title, _weight("title"))
+    title_toks = add(art.title, weights.of("title"))
     if art.applies_to:
-        add("\n".join(art.applies_to), _weight("applies to"))
+        add("\n".join(art.applies_to), weights.of("applies to"))
     if art.preamble:
-        add(art.preamble, DEFAULT_WEIGHT)
+        add(art.preamble, weights.default)
     for sec in art.sections:
         name = sec.name
         also = "symptoms" if name in SYMPTOM_SECTIONS else None
@@ -209,18 +182,18 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
         for i, (text, ref) in enumerate(runs):
             if also and not ref:
                 add_symptoms(([(sec.heading, "prose")] if i == 0 else []) + symptom_pieces(text, indent),
-                             _weight(name))
+                             weights.of(name))
                 continue
             if i == 0 and not ref:
                 text = sec.heading + "\n" + text
             elif i == 0:
-                add(sec.heading, _weight(name), also)
+                add(sec.heading, weights.of(name), also)
             if ref:
-                add(text, REFERENCE_WEIGHT, stride=REFERENCE_STRIDE)
+                add(text, weights.reference, stride=weights.reference_stride)
             else:
-                add(text, _weight(name), also)
+                add(text, weights.of(name), also)
     if art.query_words:
-        add(art.query_words, _weight("query words"))
+        add(art.query_words, weights.of("query words"))
 
     keywords = {k.lower() for k in art.footer_keywords or art.keywords}
     keywords |= {k.lower() for k in art.technology}
@@ -258,7 +231,7 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
         "source": source,
         "stamp": stamp,
         "prodname": art.product or "(none)",
-        "raw": engine.pack_text(art.text),
+        "raw": art.text,
         "encoding": art.encoding,
     }
     for name, parts in per_field.items():
@@ -319,7 +292,7 @@ class _Done:
 
 
 def _work(index_dir: str, items: list[tuple[str, str, str]], counter=None,
-          rebuild: bool = False) -> tuple[object, list[_Done]]:
+          rebuild: bool = False, weights: IndexWeights = INDEX_DEFAULT) -> tuple[object, list[_Done]]:
     """Parse and index ``items`` ((key, path, stamp)) into one new segment
     (for a ``rebuild``, with every field of today's schema)."""
     done: list[_Done] = []
@@ -334,7 +307,7 @@ def _work(index_dir: str, items: list[tuple[str, str, str]], counter=None,
             else:
                 done.append(_Done(key, stamp, art.id, art.date.isoformat() if art.date else "", n))
                 n += 1
-                yield article_document(art, key, stamp)
+                yield article_document(art, key, stamp, weights)
             if counter is not None and (i & 63) == 63:
                 with counter.get_lock():
                     counter.value += 64
@@ -349,7 +322,7 @@ def _work(index_dir: str, items: list[tuple[str, str, str]], counter=None,
 
 
 def _work_star(args):
-    return _work(*args[:2], counter=_COUNTER, rebuild=args[2])
+    return _work(*args[:2], counter=_COUNTER, rebuild=args[2], weights=args[3])
 
 
 _COUNTER = None
@@ -369,8 +342,9 @@ Progress = Callable[[int, int], None]
 
 def index_paths(index_dir: str, roots: Iterable[str], *, rebuild: bool = False,
                 procs: int | None = None, wait: bool = False,
-                progress: Progress | None = None) -> IndexReport:
-    """Bring the index at ``index_dir`` up to date with the files under ``roots``."""
+                progress: Progress | None = None, weights: IndexWeights = INDEX_DEFAULT) -> IndexReport:
+    """Bring the index at ``index_dir`` up to date with the files under ``roots``
+    (``weights``: the index-time section weights, for experiments)."""
     t0 = time.perf_counter()
     roots = list(roots)
     if not roots:
@@ -378,7 +352,7 @@ def index_paths(index_dir: str, roots: Iterable[str], *, rebuild: bool = False,
     ix = engine.open_index(index_dir) if engine.index_exists(index_dir) else engine.create_index(index_dir)
     writer = engine.Writer(ix, timeout=3600.0 if wait else 0.0)
     try:
-        report = _run(ix, writer, index_dir, roots, rebuild, procs, progress)
+        report = _run(ix, writer, index_dir, roots, rebuild, procs, progress, weights)
     except BaseException:
         writer.cancel()
         raise
@@ -386,7 +360,7 @@ def index_paths(index_dir: str, roots: Iterable[str], *, rebuild: bool = False,
     return report
 
 
-def _run(ix, writer, index_dir, roots, rebuild, procs, progress) -> IndexReport:
+def _run(ix, writer, index_dir, roots, rebuild, procs, progress, weights) -> IndexReport:
     report = IndexReport()
     files = find_files(roots, report.skipped)
     indexed = {} if rebuild else engine.read_sources(ix)
@@ -405,7 +379,7 @@ def _run(ix, writer, index_dir, roots, rebuild, procs, progress) -> IndexReport:
             todo.append((key, path, stamp))
     gone = [k for k in indexed if k not in files and under_roots(k)]
 
-    segments, done = _parallel(index_dir, todo, procs, progress, rebuild)
+    segments, done = _parallel(index_dir, todo, procs, progress, rebuild, weights)
 
     # Settle duplicate Q-numbers: the newer article wins, then the later path.
     best: dict[str, _Done] = {}
@@ -459,7 +433,8 @@ def _run(ix, writer, index_dir, roots, rebuild, procs, progress) -> IndexReport:
     return report
 
 
-def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress | None, rebuild: bool = False):
+def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress | None, rebuild: bool = False,
+              weights: IndexWeights = INDEX_DEFAULT):
     """Split ``todo`` over worker processes; returns (segments, per-segment results)."""
     total = len(todo)
     if total == 0:
@@ -467,7 +442,7 @@ def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress 
     procs = procs or os.cpu_count() or 1
     if procs <= 1 or total < PARALLEL_MIN_FILES:
         counter = _LocalCounter()
-        seg, done = _work(index_dir, todo, counter, rebuild)
+        seg, done = _work(index_dir, todo, counter, rebuild, weights)
         if progress:
             progress(total, total)
         return [seg], [done]
@@ -476,7 +451,7 @@ def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress 
     ctx = mp.get_context("fork")
     counter = ctx.Value("q", 0)
     with ctx.Pool(procs, initializer=_init_worker, initargs=(counter, os.getpid())) as pool:
-        res = pool.map_async(_work_star, [(index_dir, s, rebuild) for s in shards])
+        res = pool.map_async(_work_star, [(index_dir, s, rebuild, weights) for s in shards])
         while not res.ready():
             res.wait(0.2)
             if progress:

@@ -9,6 +9,7 @@ from pathlib import Path
 from . import engine, ingest, search
 from .article import Article, normalize_id, parse_article
 from .errors import KBSearchError
+from .ranking.config import DEFAULT, RankingConfig
 
 ENV_VAR = "KBSEARCH_INDEX"
 DEFAULT_INDEX = "index"
@@ -35,8 +36,9 @@ class KnowledgeBase:
     >>> [h.id for h in kb.search("redirector unable to delete", limit=3)]
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, ranking: RankingConfig = DEFAULT):
         self.path = str(path)
+        self.ranking = ranking
         self._engine: engine.Engine | None = None
         self._generation = -1
 
@@ -44,8 +46,12 @@ class KnowledgeBase:
 
     @classmethod
     def open(cls, index_dir: str | os.PathLike | None = None, *,
-             on_build: Callable[[str], None] | None = None) -> "KnowledgeBase":
+             on_build: Callable[[str], None] | None = None,
+             ranking: RankingConfig = DEFAULT) -> "KnowledgeBase":
         """Open the index at ``index_dir`` (default: :func:`default_index_dir`).
+
+        ``ranking``: the ranking model's weights; experiments pass a modified
+        copy (``dataclasses.replace(kbsearch.ranking.DEFAULT, phrase=0.0)``).
 
         When no directory is given and the default index does not exist yet,
         it is built from the default corpus first; ``on_build`` is told so.
@@ -58,7 +64,7 @@ class KnowledgeBase:
                 if on_build:
                     on_build(f"No index at {os.path.abspath(index_dir)} yet: building it from the default corpus ({corpus})")
                 ingest.index_paths(index_dir, [str(corpus)])
-        kb = cls(str(index_dir))
+        kb = cls(str(index_dir), ranking)
         kb._open_engine()
         return kb
 
@@ -118,7 +124,8 @@ class KnowledgeBase:
                 explain: bool = False, exclude: Iterable[str] = (),
                 vocabulary: bool = True) -> search.Results:
         """Like :meth:`search`, with the total number of matching articles."""
-        return search.search(self.engine, text, limit, product, version, keyword, explain, exclude, vocabulary)
+        return search.search(self.engine, text, limit, product, version, keyword, explain, exclude, vocabulary,
+                             self.ranking)
 
     def get(self, article_id: str) -> Article:
         """The parsed article ``Q168845`` (also ``168845`` or ``KB168845``)."""

@@ -24,16 +24,6 @@ class Snippet:
     text: str
     spans: list[tuple[int, int]]
 
-    def marked(self, before: str = "[", after: str = "]") -> str:
-        """The text with each span wrapped, e.g. for a terminal or HTML."""
-        out, last = [], 0
-        for a, b in self.spans:
-            out.append(self.text[last:a])
-            out.append(before + self.text[a:b] + after)
-            last = b
-        out.append(self.text[last:])
-        return "".join(out)
-
 
 def make_snippet(sections: list[tuple[str, str]], terms: set[str], width: int = 160) -> Snippet:
     """Best passage of ``sections`` ((name, text) pairs) for query ``terms`` (analysed)."""

@@ -1,6 +1,6 @@
 import pytest
 
-from kbsearch.analysis import STOP_WORDS, UNSTEMMED, analyze, analyze_list, analyze_spans, query_terms, stem, stemmed
+from kbsearch.analysis import STOP_WORDS, UNSTEMMED, analyze, analyze_list, analyze_spans, stem, stemmed
 
 
 def terms(text):
@@ -36,11 +36,6 @@ def test_stop_words_drop_but_keep_positions():
 
 def test_apostrophes():
     assert terms("client's don't") == ["client", "dont"]
-
-
-def test_query_terms_are_distinct_and_ordered():
-    assert query_terms("error Error errors 32 = 32") == ["error", "32"]
-    assert query_terms("the of and") == []
 
 
 def test_spans_point_at_the_source_text():

@@ -6,7 +6,8 @@ import pytest
 from kbsearch import KnowledgeBase
 from kbsearch.analysis import analyze_list
 from kbsearch.errors import KBSearchError
-from kbsearch.ingest import MESSAGE_WEIGHT, SECTION_WEIGHTS, article_document, find_files, index_paths
+from kbsearch.ingest import article_document, find_files, index_paths
+from kbsearch.ranking import INDEX_DEFAULT
 from kbsearch.article import parse_file
 
 from .conftest import DATA
@@ -195,16 +196,14 @@ def test_document_fields():
 
 
 def test_reference_paragraphs_are_weighted_down_and_spaced():
-    from kbsearch.ingest import REFERENCE_STRIDE, REFERENCE_WEIGHT
-
     doc = article_document(parse_file(str(DATA / "Q280515.TXT")), "/x/Q280515.TXT", "1:2")
-    refs = [toks for w, toks in doc["body"] if w == REFERENCE_WEIGHT and toks[0][1] != "microsoft"]  # not "applies to"
+    refs = [toks for w, toks in doc["body"] if w == INDEX_DEFAULT.reference and toks[0][1] != "microsoft"]  # not "applies to"
     assert len(refs) == 1
     terms = [t for _, t in refs[0]]
     # The lead-in and the cited title ("SMS: How to Obtain the Latest ... Service Pack").
     assert terms[:3] == ["addit", "inform", "click"] and "q288239" in terms and terms[-1] == "pack"
     positions = [p for p, _ in refs[0]]
-    assert all(b - a >= REFERENCE_STRIDE for a, b in zip(positions, positions[1:]))
+    assert all(b - a >= INDEX_DEFAULT.reference_stride for a, b in zip(positions, positions[1:]))
     # The same section's own prose keeps its weight and adjacent positions.
     own = [toks for w, toks in doc["body"] if w == 1.0 and any(t == "obtain" for _, t in toks) and toks[-1][1] == "2.0"]
     assert own and any(b[0] - a[0] == 1 for a, b in zip(own[0], own[0][1:]))
@@ -248,12 +247,12 @@ def test_the_message_symptoms_shows_is_a_field_at_the_bodys_positions():
 @pytest.mark.parametrize("symptoms, message, weight", [
     # set off from the prose: in the message field, weighing as a message
     ("Copying client.lkp fails with this line in the log:\n\n   Failed, Win32 Error = 32\n",
-     ["fail", "win32", "error", "32"], MESSAGE_WEIGHT),
+     ["fail", "win32", "error", "32"], INDEX_DEFAULT.message),
     # quoted in the prose: in the message field, weighing as the prose around it
     ("Copying client.lkp fails with \"Failed, Win32 Error = 32\" in the log.\n",
-     ["fail", "win32", "error", "32"], SECTION_WEIGHTS["symptoms"]),
+     ["fail", "win32", "error", "32"], INDEX_DEFAULT.of("symptoms")),
     # one quoted word is a name, not a message; unquoted prose is never one
-    ("Copying \"client.lkp\" fails with Failed, Win32 Error = 32 in the log.\n", None, SECTION_WEIGHTS["symptoms"]),
+    ("Copying \"client.lkp\" fails with Failed, Win32 Error = 32 in the log.\n", None, INDEX_DEFAULT.of("symptoms")),
 ])
 def test_what_symptoms_shows_or_quotes_is_in_the_message_field(symptoms, message, weight):
     from kbsearch.article import parse_article
@@ -263,7 +262,7 @@ def test_what_symptoms_shows_or_quotes_is_in_the_message_field(symptoms, message
     symptoms_field = [pt for _, toks in doc["symptoms"] for pt in toks]
     assert "win32" in {t for _, t in symptoms_field}
     weights = {t: w for w, toks in doc["body"] for _, t in toks}
-    assert weights["win32"] == weight and weights["log"] == SECTION_WEIGHTS["symptoms"]
+    assert weights["win32"] == weight and weights["log"] == INDEX_DEFAULT.of("symptoms")
     if message is None:
         assert "message" not in doc
     else:

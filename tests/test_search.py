@@ -2,7 +2,11 @@ import math
 
 import pytest
 
+from dataclasses import replace
+
 from kbsearch import search
+from kbsearch.ranking import DEFAULT, evidence
+from kbsearch.ranking.factors import describes
 from kbsearch.errors import KBSearchError
 from kbsearch.search import uses_syntax
 
@@ -144,13 +148,13 @@ def test_explain_names_terms(seed_kb):
     f = h.explanation["factors"]
     assert f["matched"] == "3/3" and f["coordination"] == 1.0
     assert f["title"] == 1.0  # none of the words is in Q168845's title
-    assert f["phrase"] == 1.0 + search.PHRASE_BOOST / 2  # "redirector unable", not "unable to delete"
+    assert f["phrase"] == 1.0 + DEFAULT.phrase / 2  # "redirector unable", not "unable to delete"
 
 
 def test_explain_title_factor(seed_kb):
     # Every word is in the title "Windows NT SMS Clients Produce NT Event 3031".
     f = seed_kb.search("sms event 3031", explain=True)[0].explanation["factors"]
-    assert f["title"] == round(1.0 + search.TITLE_BOOST, 3)
+    assert f["title"] == round(1.0 + DEFAULT.title, 3)
 
 
 def test_get(seed_kb):
@@ -165,8 +169,9 @@ def test_get(seed_kb):
 
 def test_syntax_total_is_counted_in_full(seed_kb):
     res = seed_kb.results("title:3031")
-    assert [h.id for h in res.hits] == ["Q168845"] and res.total == 1 and res.exact
-    assert seed_kb.results("redirector").to_dict()["exact"] is True
+    assert [h.id for h in res.hits] == ["Q168845"] and res.total == 1
+    # counted in full, not estimated from the hits asked for
+    assert seed_kb.results("title:3031 OR title:lkp", limit=1).total == 2
 
 
 def test_stats(seed_kb):
@@ -221,21 +226,22 @@ def _kb_article(number: int, title: str, sections: dict[str, str]) -> str:
     return f"DOCUMENT:Q{number}  01-JAN-2000  [exchange]\nTITLE   :{title}\nPRODUCT :Exchange\n\n{body}"
 
 
-def _index_articles(tmp_path, articles: dict[int, tuple[str, dict[str, str]]]):
-    """Index ``{number: (title, sections)}`` at ``tmp_path/ix``, from files in ``tmp_path/src``."""
+def _index_articles(tmp_path, articles: dict[int, tuple[str, dict[str, str]]], weights=None):
+    """Index ``{number: (title, sections)}`` at ``tmp_path/ix``, from files in
+    ``tmp_path/src`` (with the given :class:`IndexWeights`, if any)."""
     from kbsearch import ingest
 
     src = tmp_path / "src"
     src.mkdir()
     for n, (title, sections) in articles.items():
         (src / f"Q{n}.TXT").write_text(_kb_article(n, title, sections))
-    ingest.index_paths(str(tmp_path / "ix"), [str(src)], procs=1)
+    ingest.index_paths(str(tmp_path / "ix"), [str(src)], procs=1, **({"weights": weights} if weights else {}))
     return tmp_path / "ix"
 
 
-def _citing_pair(tmp_path):
+def _citing_pair(tmp_path, weights=None):
     """Q100001, and Q100002 which sends the reader to it for "how to configure deleted item retention"."""
-    return _index_articles(tmp_path, {
+    return _index_articles(tmp_path, weights=weights, articles={
         100001: ("XADM: Set Deleted Mail Message Retention Time", {
             "SUMMARY": "This article describes how to set the deleted item retention period on the private\n"
                        "and public information stores.",
@@ -257,13 +263,13 @@ def _citing_pair(tmp_path):
     (1.0, 1, "Q100002"),       # lead-ins counted like prose: the one pointing to it wins
 ])
 def test_citing_lead_ins_do_not_outrank_the_cited_article(tmp_path, monkeypatch, reference_weight, stride, first):
-    from kbsearch import KnowledgeBase, ingest
+    from kbsearch import KnowledgeBase
+    from kbsearch.ranking import IndexWeights
 
-    monkeypatch.setattr(search, "ANCHOR_WEIGHT", 0.0)  # this test is about the citing article's own weight
-    if reference_weight is not None:
-        monkeypatch.setattr(ingest, "REFERENCE_WEIGHT", reference_weight)
-        monkeypatch.setattr(ingest, "REFERENCE_STRIDE", stride)
-    with KnowledgeBase.open(_citing_pair(tmp_path)) as kb:
+    weights = IndexWeights() if reference_weight is None else IndexWeights(reference=reference_weight,
+                                                                           reference_stride=stride)
+    # anchor_weight 0: this test is about the citing article's own weight
+    with KnowledgeBase.open(_citing_pair(tmp_path, weights), ranking=replace(DEFAULT, anchor_weight=0.0)) as kb:
         assert top(kb, "configure deleted item retention")[0] == first
 
 
@@ -277,7 +283,7 @@ def test_topic_a_citing_article_gives_counts_for_the_cited_one(tmp_path):
         assert with_topic["Q100001"].explanation["terms"][0]["cited_as"] == 1
         assert with_topic["Q100002"].explanation["terms"][0]["cited_as"] == 0
         # The topic counts towards the title factor, as if Q100001's title said "configure".
-        assert with_topic["Q100001"].explanation["factors"]["title"] == round(1.0 + search.TITLE_BOOST, 3)
+        assert with_topic["Q100001"].explanation["factors"]["title"] == round(1.0 + DEFAULT.title, 3)
         assert with_topic["Q100002"].explanation["factors"]["title"] == 1.0
         # Treating Q100002 as not indexed takes its topic (and its citation) with it.
         assert top(kb, "configure", exclude=["Q100002"]) == []
@@ -294,7 +300,7 @@ def test_words_side_by_side_in_a_topic_are_phrase_evidence(tmp_path):
 
     with KnowledgeBase.open(_citing_pair(tmp_path)) as kb:
         # "configure deleted" is never in Q100001's text, but Q100002 calls it that.
-        assert phrase(kb, "configure deleted") == 1.0 + search.PHRASE_BOOST
+        assert phrase(kb, "configure deleted") == 1.0 + DEFAULT.phrase
         assert phrase(kb, "configure deleted", exclude=["Q100002"]) == 1.0
         # Topic words that do not stand side by side give none.
         assert phrase(kb, "configure retention") == 1.0
@@ -393,9 +399,8 @@ def _vocabulary_pair(tmp_path):
 def test_query_words_match_the_kb_words_for_them(tmp_path, monkeypatch, thesaurus, first):
     from kbsearch import KnowledgeBase
 
-    monkeypatch.setattr(search, "USE_THESAURUS", thesaurus)
     with KnowledgeBase.open(_vocabulary_pair(tmp_path)) as kb:
-        hits = kb.search("dhcp server freezes when i open dhcp manager on nt4", explain=True)
+        hits = kb.search("dhcp server freezes when i open dhcp manager on nt4", explain=True, vocabulary=thesaurus)
         assert hits[0].id == first
         h = {h.id: h for h in hits}["Q200001"]
         rows = {e["term"]: e for e in h.explanation["terms"]}
@@ -446,16 +451,20 @@ def test_a_description_that_quotes_a_message_is_ranked_as_free_text(tmp_path, te
     assert hits and all("coordination" in h.explanation["factors"] for h in hits)
 
 
-def _explained(ix, text: str, monkeypatch, **constants):
-    """Hits with explanations for ``text`` on index ``ix``, with the given
-    :mod:`kbsearch.search` constants set (None leaves one as shipped)."""
+def _explained(ix, text: str, monkeypatch=None, **weights):
+    """Hits with explanations for ``text`` on index ``ix``, ranked with the
+    given :class:`RankingConfig` weights (None leaves one as shipped)."""
     from kbsearch import KnowledgeBase
 
-    for name, value in constants.items():
-        if value is not None:
-            monkeypatch.setattr(search, name, value)
-    with KnowledgeBase.open(ix) as kb:
+    cfg = replace(DEFAULT, **{name: value for name, value in weights.items() if value is not None})
+    with KnowledgeBase.open(ix, ranking=cfg) as kb:
         return kb.search(text, explain=True)
+
+
+def _ramp(query) -> float:
+    """How much ``query`` (text, or analysed words) is a description (the ranking's ramp)."""
+    words = search.query_terms(query) if isinstance(query, str) else query
+    return describes(DEFAULT, len({q.term for q in words}))
 
 
 def _quoting_pair(tmp_path):
@@ -484,7 +493,7 @@ def _quoting_pair(tmp_path):
 ])
 def test_a_quoted_message_is_ranked_on_the_quote_not_the_title(tmp_path, monkeypatch, min_pairs, first, quoted):
     hits = _explained(_quoting_pair(tmp_path), "spool drive is not ready for printing", monkeypatch,
-                      QUOTE_MIN_PAIRS=min_pairs)
+                      quote_min_pairs=min_pairs)
     assert [h.id for h in hits][:2] == [first, ({"Q300001", "Q300002"} - {first}).pop()]
     by_id = {h.id: h.explanation["factors"] for h in hits}
     assert all(f["quoted"] is quoted for f in by_id.values())
@@ -521,12 +530,12 @@ def _titled_pair(tmp_path):
 @pytest.mark.parametrize("cover_boost, first", [(None, "Q400001"), (0.0, "Q400002")])
 def test_a_title_that_is_the_query_ranks_first(tmp_path, monkeypatch, cover_boost, first):
     # Without the title cover, and without the subject prior (Q400001 is led by a SUMMARY).
-    hits = _explained(_titled_pair(tmp_path), "roaming profiles", monkeypatch, TITLE_COVER_BOOST=cover_boost,
-                      SUBJECT_BOOST=cover_boost)
+    hits = _explained(_titled_pair(tmp_path), "roaming profiles", monkeypatch, title_cover=cover_boost,
+                      subject=cover_boost)
     assert [h.id for h in hits] == [first, ({"Q400001", "Q400002"} - {first}).pop()]
     covers = {h.id: h.explanation["factors"]["title_cover"] for h in hits}
     if cover_boost is None:  # 2 of 3 title words, against 2 of a dozen
-        assert covers["Q400001"] == round(1 + search.TITLE_COVER_BOOST * (2 / 3) ** 2, 3)
+        assert covers["Q400001"] == round(1 + DEFAULT.title_cover * (2 / 3) ** 2, 3)
         assert 1.0 < covers["Q400002"] < 1.03
 
 
@@ -559,11 +568,11 @@ def _symptom_or_notes(tmp_path, with_symptom: bool = True, how: str = "shown"):
 def test_a_message_quoted_as_a_symptom_ranks_first(tmp_path, monkeypatch, boost, first):
     # (the message cover also lifts only the article that shows the message)
     hits = _explained(_symptom_or_notes(tmp_path), "spool drive is not ready for printing", monkeypatch,
-                      QUOTE_SYMPTOMS_BOOST=boost, MESSAGE_COVER_BOOST=boost)
+                      symptoms_quote=boost, message_cover=boost)
     assert hits[0].id == first
     factors = {h.id: h.explanation["factors"] for h in hits}
     assert all(f["quoted"] for f in factors.values())
-    assert factors["Q500001"]["symptoms_quote"] == round(1.0 + search.QUOTE_SYMPTOMS_BOOST, 3)
+    assert factors["Q500001"]["symptoms_quote"] == round(1.0 + (DEFAULT.symptoms_quote if boost is None else boost), 3)
     assert factors["Q500002"]["symptoms_quote"] == 1.0
 
 
@@ -583,12 +592,12 @@ def test_the_symptoms_bonus_goes_to_the_message_word_for_word(tmp_path, monkeypa
         }),
     })
     if not word_for_word:
-        monkeypatch.setattr(search, "_shown_whole", lambda *a: True)
+        monkeypatch.setattr(evidence, "shown_whole", lambda *a: True)
     hits = _explained(ix, "HTTP Error 405 Method Not Allowed", monkeypatch)
     assert [h.id for h in hits] == [first, ({"Q510001", "Q510002"} - {first}).pop()]
     factors = {h.id: h.explanation["factors"] for h in hits}
     assert all(f["quoted"] for f in factors.values())
-    bonus = round(1.0 + search.QUOTE_SYMPTOMS_BOOST, 3)
+    bonus = round(1.0 + DEFAULT.symptoms_quote, 3)
     assert factors["Q510001"]["symptoms_quote"] == bonus
     assert factors["Q510002"]["symptoms_quote"] == (1.0 if word_for_word else bonus)
 
@@ -614,13 +623,13 @@ def _whole_or_longer(tmp_path):
 def test_the_article_whose_message_the_query_is_ranks_above_a_longer_message(tmp_path, monkeypatch,
                                                                                 cover_boost, first):
     hits = _explained(_whole_or_longer(tmp_path), "Registry service subkey already exists", monkeypatch,
-                      MESSAGE_COVER_BOOST=cover_boost)
+                      message_cover=cover_boost)
     assert [h.id for h in hits] == [first, ({"Q520001", "Q520002"} - {first}).pop()]
     factors = {h.id: h.explanation["factors"] for h in hits}
     assert all(f["quoted"] and f["symptoms_quote"] > 1.0 for f in factors.values())
     if cover_boost is None:  # all of Q520001's message; 5 of Q520002's 12 words (stop words aside)
-        assert factors["Q520001"]["message_cover"] == round(1.0 + search.MESSAGE_COVER_BOOST, 3)
-        assert factors["Q520002"]["message_cover"] == round(1.0 + search.MESSAGE_COVER_BOOST * 6 / 12, 3)
+        assert factors["Q520001"]["message_cover"] == round(1.0 + DEFAULT.message_cover, 3)
+        assert factors["Q520002"]["message_cover"] == round(1.0 + DEFAULT.message_cover * 6 / 12, 3)
 
 
 def test_the_message_cover_is_only_for_a_quoted_message(tmp_path, monkeypatch):
@@ -653,11 +662,11 @@ def _lead_pair(tmp_path, lead: str = "SYMPTOMS"):
 
 @pytest.mark.parametrize("lead_boost, first", [(None, "Q530001"), (0.0, "Q530002")])
 def test_the_article_whose_symptoms_a_description_says_ranks_first(tmp_path, monkeypatch, lead_boost, first):
-    hits = _explained(_lead_pair(tmp_path), SPOOLER, monkeypatch, LEAD_COVER_BOOST=lead_boost)
+    hits = _explained(_lead_pair(tmp_path), SPOOLER, monkeypatch, lead_cover=lead_boost)
     assert [h.id for h in hits] == [first, ({"Q530001", "Q530002"} - {first}).pop()]
     covers = {h.id: h.explanation["factors"]["lead_cover"] for h in hits}
     if lead_boost is None:  # every word of Q530001's SYMPTOMS is the query's; few of Q530002's
-        share = search.LEAD_COVER_BOOST * search._describes(search.query_terms(SPOOLER))
+        share = DEFAULT.lead_cover * _ramp((SPOOLER))
         assert share > 0
         assert covers["Q530001"] == round(1.0 + share, 3)
         assert 1.0 <= covers["Q530002"] < 1.05
@@ -668,8 +677,8 @@ def test_the_article_whose_symptoms_a_description_says_ranks_first(tmp_path, mon
 def test_a_summary_counts_as_the_lead_of_an_article_without_symptoms(tmp_path, monkeypatch):
     hits = _explained(_lead_pair(tmp_path, lead="SUMMARY"), SPOOLER, monkeypatch)
     covers = {h.id: h.explanation["factors"]["lead_cover"] for h in hits}
-    share = search.LEAD_COVER_BOOST * search._describes(search.query_terms(SPOOLER))
-    assert covers["Q530001"] == round(1.0 + share * search.LEAD_SUMMARY_WEIGHT, 3)
+    share = DEFAULT.lead_cover * _ramp((SPOOLER))
+    assert covers["Q530001"] == round(1.0 + share * DEFAULT.lead_summary_weight, 3)
 
 
 @pytest.mark.parametrize("words, part", [(1, 0.0), (3, 0.0), (4, 0.2), (6, 0.6), (8, 1.0), (12, 1.0)])
@@ -677,7 +686,7 @@ def test_the_lead_cover_grows_with_the_query_from_a_topic_to_a_description(words
     from kbsearch.thesaurus import QueryTerm
 
     terms = [QueryTerm(i, f"w{i}", 0, 0) for i in range(words)] + [QueryTerm(words, "w0", 0, 0)]  # one twice
-    assert search._describes(terms) == pytest.approx(part)
+    assert _ramp(terms) == pytest.approx(part)
 
 
 @pytest.mark.parametrize("subject_boost, first", [(None, "Q400001"), (0.0, "Q400002")])
@@ -685,10 +694,10 @@ def test_a_topic_ranks_the_article_that_explains_it_above_a_problem_with_it(tmp_
                                                                              subject_boost, first):
     # The title cover off: the subject prior alone lifts the overview, led by
     # a SUMMARY, above the problem report, led by its SYMPTOMS.
-    hits = _explained(_titled_pair(tmp_path), "roaming profiles", monkeypatch, TITLE_COVER_BOOST=0.0,
-                      SUBJECT_BOOST=subject_boost)
+    hits = _explained(_titled_pair(tmp_path), "roaming profiles", monkeypatch, title_cover=0.0,
+                      subject=subject_boost)
     assert [h.id for h in hits] == [first, ({"Q400001", "Q400002"} - {first}).pop()]
-    boost = search.SUBJECT_BOOST if subject_boost is None else subject_boost
+    boost = DEFAULT.subject if subject_boost is None else subject_boost
     assert {h.id: h.explanation["factors"]["subject"] for h in hits} == {"Q400001": round(1 + boost, 3),
                                                                          "Q400002": 1.0}
 
@@ -699,9 +708,9 @@ def test_a_topic_ranks_the_article_that_explains_it_above_a_problem_with_it(tmp_
     ("roaming profiles on the server are lost when a slow link skips the copy back", 1.0),
 ])
 def test_the_subject_prior_fades_as_the_query_becomes_a_description(tmp_path, monkeypatch, query, describes):
-    assert search._describes(search.query_terms(query)) == pytest.approx(describes)
+    assert _ramp((query)) == pytest.approx(describes)
     subject = {h.id: h.explanation["factors"]["subject"] for h in _explained(_titled_pair(tmp_path), query, monkeypatch)}
-    assert subject["Q400001"] == round(1 + search.SUBJECT_BOOST * (1 - describes), 3)
+    assert subject["Q400001"] == round(1 + DEFAULT.subject * (1 - describes), 3)
     assert subject["Q400002"] == 1.0
 
 
@@ -727,13 +736,13 @@ def _cited_overview(tmp_path):
 
 @pytest.mark.parametrize("authority_boost, first", [(None, "Q600001"), (0.0, "Q600002")])
 def test_a_topic_ranks_the_article_its_best_matches_cite_first(tmp_path, monkeypatch, authority_boost, first):
-    hits = _explained(_cited_overview(tmp_path), "roaming profiles", monkeypatch, AUTHORITY_BOOST=authority_boost)
+    hits = _explained(_cited_overview(tmp_path), "roaming profiles", monkeypatch, authority=authority_boost)
     assert [h.id for h in hits[:2]] == [first, ({"Q600001", "Q600002"} - {first}).pop()]
     factors = {h.id: h.explanation["factors"] for h in hits}
     if authority_boost is None:
         # all three citing articles match the topic (the last through its reference to Q600001)
         assert factors["Q600001"]["cited_nearby"] == 3
-        assert factors["Q600001"]["authority"] == round(1 + search.AUTHORITY_BOOST * math.log(4), 3)
+        assert factors["Q600001"]["authority"] == round(1 + DEFAULT.authority * math.log(4), 3)
     assert all(f["authority"] == 1.0 for i, f in factors.items() if i != "Q600001")
 
 
@@ -753,13 +762,13 @@ def test_the_topic_authority_counts_only_the_querys_best_matches_not_excluded(tm
 
         assert nearby() == 3
         assert nearby(exclude=["Q600003"]) == 2  # an excluded article's citation does not count
-        monkeypatch.setattr(search, "AUTHORITY_DEPTH", 1)
+    with KnowledgeBase.open(ix, ranking=replace(DEFAULT, authority_depth=1)) as kb:
         assert nearby() == 0  # only the best match counts, and it does not cite Q600001
 
 
 def test_no_topic_authority_for_a_description(tmp_path, monkeypatch):
     query = "roaming profiles are copied to the server and lost when you log off after a slow link"
-    assert search._describes(search.query_terms(query)) == 1.0
+    assert _ramp((query)) == 1.0
     hits = _explained(_cited_overview(tmp_path), query, monkeypatch)
     assert all(h.explanation["factors"]["authority"] == 1.0 for h in hits)
 
@@ -782,12 +791,12 @@ def test_no_subject_prior_for_a_label_an_article_shows_whole(tmp_path, monkeypat
     # not the name of a subject. Without that reading (no message is ever
     # covered), the prior lifts the SUMMARY article above it.
     if not gate:
-        monkeypatch.setattr(search, "_message_cover", lambda *args, **kw: 0.0)
+        monkeypatch.setattr(evidence, "message_cover", lambda *args, **kw: 0.0)
     hits = _explained(_label_pair(tmp_path), "Save as type", monkeypatch)
     assert [h.id for h in hits] == [first, ({"Q550001", "Q550002"} - {first}).pop()]
     factors = {h.id: h.explanation["factors"] for h in hits}
     assert all(f["shown"] is gate and not f["quoted"] for f in factors.values())
-    assert factors["Q550002"]["subject"] == (1.0 if gate else round(1 + search.SUBJECT_BOOST, 3))
+    assert factors["Q550002"]["subject"] == (1.0 if gate else round(1 + DEFAULT.subject, 3))
     assert all(f["authority"] == 1.0 for f in factors.values())
 
 
@@ -832,7 +841,7 @@ def test_a_message_symptoms_quotes_in_a_sentence_makes_the_query_a_quoted_messag
     hits = _explained(_symptom_or_notes(tmp_path, how="quoted"), "spool drive is not ready for printing", monkeypatch)
     factors = {h.id: h.explanation["factors"] for h in hits}
     assert all(f["quoted"] and f["title"] == 1.0 and f["title_cover"] == 1.0 for f in factors.values())
-    assert factors["Q500001"]["symptoms_quote"] == round(1.0 + search.QUOTE_SYMPTOMS_BOOST, 3)
+    assert factors["Q500001"]["symptoms_quote"] == round(1.0 + DEFAULT.symptoms_quote, 3)
     assert factors["Q500002"]["symptoms_quote"] == 1.0
 
 
@@ -886,15 +895,15 @@ def _near_or_far(tmp_path):
 @pytest.mark.parametrize("boost", [None, 0.0])
 def test_query_words_near_each_other_rank_first(tmp_path, monkeypatch, boost):
     hits = _explained(_near_or_far(tmp_path), "printer driver garbled output", monkeypatch,
-                      PROXIMITY_BOOST=boost)
+                      proximity=boost)
     scores = {h.id: h.score for h in hits}
     factors = {h.id: h.explanation["factors"] for h in hits}
     assert all(f["phrase"] == 1.0 for f in factors.values())  # no two query words side by side
     if boost is None:
         # all three pairs near in Q600001; in Q600002 only "garbled with this driver"
         assert [h.id for h in hits] == ["Q600001", "Q600002"]
-        assert factors["Q600001"]["proximity"] == round(1 + search.PROXIMITY_BOOST, 3)
-        assert factors["Q600002"]["proximity"] == round(1 + search.PROXIMITY_BOOST / 3, 3)
+        assert factors["Q600001"]["proximity"] == round(1 + DEFAULT.proximity, 3)
+        assert factors["Q600002"]["proximity"] == round(1 + DEFAULT.proximity / 3, 3)
     else:
         assert scores["Q600001"] == pytest.approx(scores["Q600002"])
         assert all(f["proximity"] == 1.0 for f in factors.values())
@@ -910,7 +919,7 @@ def test_query_words_near_each_other_rank_first(tmp_path, monkeypatch, boost):
     ({5}, [6], 0, False),       # window 0: off
 ])
 def test_near(a, b, window, near):
-    assert search._near(a, b, window) is near
+    assert evidence._near(a, b, window) is near
 
 
 def _quote_far_down(tmp_path):
@@ -937,9 +946,8 @@ def _quote_far_down(tmp_path):
 def test_a_quoted_message_reads_the_same_for_any_limit(tmp_path, monkeypatch, limit, scope, quoted):
     from kbsearch import KnowledgeBase
 
-    if scope is not None:
-        monkeypatch.setattr(search, "QUOTE_SCOPE", scope)
-    with KnowledgeBase.open(_quote_far_down(tmp_path)) as kb:
+    cfg = DEFAULT if scope is None else replace(DEFAULT, quote_scope=scope)
+    with KnowledgeBase.open(_quote_far_down(tmp_path), ranking=cfg) as kb:
         hits = kb.search("spool drive is not ready for printing", limit=limit, explain=True)
     assert len(hits) == min(limit, 2)
     assert all(h.explanation["factors"]["quoted"] is quoted for h in hits)
@@ -960,13 +968,12 @@ def test_a_message_shown_below_the_top_ten_still_makes_a_quoted_message(tmp_path
     articles[700200] = ("Report Writer Stops on Long Reports", {
         "SYMPTOMS": f"When you print a long report, you may receive:\n\n   {message}.\n\n{filler}",
     })
-    if scope is not None:
-        monkeypatch.setattr(search, "QUOTE_SCOPE", scope)
-    with KnowledgeBase.open(_index_articles(tmp_path, articles)) as kb:
+    cfg = DEFAULT if scope is None else replace(DEFAULT, quote_scope=scope)
+    with KnowledgeBase.open(_index_articles(tmp_path, articles), ranking=cfg) as kb:
         hits = kb.search("spool drive is not ready for printing", limit=20, explain=True)
     assert all(h.explanation["factors"]["quoted"] is quoted for h in hits)
     bonus = {h.id: h.explanation["factors"]["symptoms_quote"] for h in hits}
-    assert bonus.pop("Q700200") == (round(1.0 + search.QUOTE_SYMPTOMS_BOOST, 3) if quoted else 1.0)
+    assert bonus.pop("Q700200") == (round(1.0 + DEFAULT.symptoms_quote, 3) if quoted else 1.0)
     assert set(bonus.values()) == {1.0}
     if not quoted:  # the premise: it starts below the top ten
         assert [h.id for h in hits].index("Q700200") >= 10
@@ -1028,7 +1035,7 @@ def test_a_compact_token_matches_every_word_it_stands_for(tmp_path, monkeypatch)
     hits = _explained(_service_packs(tmp_path), "setup fails after you apply sp3", monkeypatch)
     assert hits[0].id == "Q610001"
     f = hits[0].explanation["factors"]
-    assert f["matched"] == "7/7" and f["phrase"] == 1.0 + search.PHRASE_BOOST
+    assert f["matched"] == "7/7" and f["phrase"] == 1.0 + DEFAULT.phrase
 
 
 @pytest.mark.parametrize("query, typed", [("sp3", 0), ("setup fails after sp3", 3), ("nt4 dhcp", 1),
@@ -1036,7 +1043,7 @@ def test_a_compact_token_matches_every_word_it_stands_for(tmp_path, monkeypatch)
 def test_typed_pairs_do_not_count_the_parts_of_one_word(query, typed):
     qterms = search.query_terms(query)
     found = {q.term: None for q in qterms}
-    assert search._typed_pairs(qterms, found) == typed
+    assert evidence.typed_pairs(qterms, found) == typed
 
 
 def test_one_compact_token_is_not_a_quoted_message(tmp_path, monkeypatch):
@@ -1066,15 +1073,15 @@ def test_a_message_with_a_compact_token_is_shown_word_for_word(tmp_path, monkeyp
     hits = _explained(ix, "SP3 is required to run setup", monkeypatch)
     factors = {h.id: h.explanation["factors"] for h in hits}
     assert all(f["quoted"] for f in factors.values())
-    assert factors["Q640001"]["symptoms_quote"] == round(1.0 + search.QUOTE_SYMPTOMS_BOOST, 3)
+    assert factors["Q640001"]["symptoms_quote"] == round(1.0 + DEFAULT.symptoms_quote, 3)
     assert factors["Q640002"]["symptoms_quote"] == 1.0
     assert hits[0].id == "Q640001"
 
 
 @pytest.mark.parametrize("positions, shown", [(set(), False), ({7}, True)])
 def test_one_word_is_shown_whole_only_where_a_message_has_it(monkeypatch, positions, shown):
-    monkeypatch.setattr(search, "_message_positions", lambda eng, found, d: lambda term: positions)
-    assert search._shown_whole(None, {"spool": None}, [search.QueryTerm(0, "spool", 0, 5)], 0) is shown
+    monkeypatch.setattr(evidence, "_message_positions", lambda eng, cfg, found, d: lambda term: positions)
+    assert evidence.shown_whole(None, DEFAULT, {"spool": None}, [search.QueryTerm(0, "spool", 0, 5)], 0) is shown
 
 
 @pytest.mark.parametrize("query", ["error -2147467259", "0x80004005",
