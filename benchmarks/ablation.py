@@ -3,7 +3,8 @@
     python benchmarks/ablation.py --index KBINDEX [--judgments FILE...] [--every-errmsg N]
 
 Scores the index once with the full model, then once with each factor of
-:mod:`kbsearch.search` switched off (its constant set to 0 for that run):
+the ranking switched off (a :class:`kbsearch.ranking.RankingConfig` with its
+weight set to 0, passed to :class:`KnowledgeBase`):
 coordination, the title factor (the share of the query in the title), the
 title cover (the share of the title that is query words), the citation
 prior, the topics citing articles give an article (as words, phrases and
@@ -23,33 +24,35 @@ are not covered here. errmsg is scored on every third query by default
 from __future__ import annotations
 
 import argparse
-from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import peers
-from kbsearch import search
+from kbsearch.ranking import DEFAULT
 from kbsearch.evaluate import evaluate, load_judgments
 
-# (label, constant in kbsearch.search switched off[, the value that does it])
-VARIANTS = [
-    ("full model", None),
-    ("without coordination", "COORD"),
-    ("without title factor", "TITLE_BOOST"),
-    ("without title cover", "TITLE_COVER_BOOST"),
-    ("without citation prior", "CITED_BOOST"),
-    ("without citation topics", "ANCHOR_WEIGHT"),
-    ("without topic words as title words", "TOPIC_AS_TITLE"),
-    ("without phrase evidence", "PHRASE_BOOST"),
-    ("without proximity evidence", "PROXIMITY_BOOST"),
-    ("without quoted-message reading", "QUOTE_MIN_PAIRS"),
-    ("without the symptoms-quote bonus", "QUOTE_SYMPTOMS_BOOST"),
-    ("without the message cover", "MESSAGE_COVER_BOOST"),
-    ("without the lead cover", "LEAD_COVER_BOOST"),
-    ("without the subject prior", "SUBJECT_BOOST"),
-    ("without the topic authority", "AUTHORITY_BOOST"),
-    ("quotes anywhere in SYMPTOMS, not its messages", "QUOTE_FIELD", "symptoms"),
-    ("without query vocabulary", "USE_THESAURUS"),
+# (label, the RankingConfig weights that switch the factor off). "without
+# query vocabulary" is no weight: it searches with vocabulary=False.
+VARIANTS: list[tuple[str, dict]] = [
+    ("full model", {}),
+    ("without coordination", {"coordination": 0.0}),
+    ("without title factor", {"title": 0.0}),
+    ("without title cover", {"title_cover": 0.0}),
+    ("without citation prior", {"citations": 0.0}),
+    ("without citation topics", {"anchor_weight": 0.0}),
+    ("without topic words as title words", {"topic_as_title": 0.0}),
+    ("without phrase evidence", {"phrase": 0.0}),
+    ("without proximity evidence", {"proximity": 0.0}),
+    ("without quoted-message reading", {"quote_min_pairs": 0}),
+    ("without the symptoms-quote bonus", {"symptoms_quote": 0.0}),
+    ("without the message cover", {"message_cover": 0.0}),
+    ("without the lead cover", {"lead_cover": 0.0}),
+    ("without the subject prior", {"subject": 0.0}),
+    ("without the topic authority", {"authority": 0.0}),
+    ("quotes anywhere in SYMPTOMS, not its messages", {"quote_field": "symptoms"}),
+    ("without query vocabulary", {}),
 ]
+NO_VOCABULARY = "without query vocabulary"
 
 
 def parse_args() -> argparse.Namespace:
@@ -61,35 +64,22 @@ def parse_args() -> argparse.Namespace:
     return ap.parse_args()
 
 
-@contextmanager
-def switched_off(name: str | None, value: object = 0.0):
-    """Set ``kbsearch.search.<name>`` to ``value`` for the duration."""
-    if name is None:
-        yield
-        return
-    old = getattr(search, name)
-    setattr(search, name, value)
-    try:
-        yield
-    finally:
-        setattr(search, name, old)
-
-
 def main() -> None:
     args = parse_args()
     files = [(p.name, peers.subsample(load_judgments(p), args.every_errmsg if "errmsg" in p.name else 1))
              for p in args.judgments]
-    ranker = peers.KbRanker(args.index)
     rows = []
+    for label, weights in VARIANTS:
+        row: list[object] = [label]
+        with peers.KbRanker(args.index, ranking=replace(DEFAULT, **weights),
+                            vocabulary=label != NO_VOCABULARY) as ranker:
+            for fname, judgments in files:
+                peers.log(f"{label}: {fname} ({len(judgments)} queries)")
+                s = evaluate(ranker, judgments, name=fname)
+                row.append(f"{s.mrr:.3f} ({s.hit:.3f})")
+        rows.append(row)
+    ranker = peers.KbRanker(args.index)
     try:
-        for label, name, *value in VARIANTS:
-            row: list[object] = [label]
-            with switched_off(name, *value):
-                for fname, judgments in files:
-                    peers.log(f"{label}: {fname} ({len(judgments)} queries)")
-                    s = evaluate(ranker, judgments, name=fname)
-                    row.append(f"{s.mrr:.3f} ({s.hit:.3f})")
-            rows.append(row)
         row = ["excluded articles' links counted"]
         for fname, judgments in files:
             peers.log(f"{row[0]}: {fname} ({len(judgments)} queries)")

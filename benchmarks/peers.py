@@ -454,13 +454,14 @@ class KbRanker(Ranker):
 
     name = "kbsearch"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, ranking=None, vocabulary: bool = True):
         from kbsearch.kb import KnowledgeBase
 
-        self.kb = KnowledgeBase.open(path)
+        self.kb = KnowledgeBase.open(path) if ranking is None else KnowledgeBase.open(path, ranking=ranking)
+        self.vocabulary = vocabulary
 
     def __call__(self, query: str, k: int, exclude: frozenset[str] = frozenset()) -> list[str]:
-        return [h.id for h in self.kb.search(query, limit=k, exclude=exclude)]
+        return [h.id for h in self.kb.search(query, limit=k, exclude=exclude, vocabulary=self.vocabulary)]
 
     def display(self, query: str, k: int = 10) -> list:
         """What ``kbsearch QUERY`` computes before printing: hits, snippets and the total."""
