@@ -290,9 +290,14 @@ def test_stats_says_an_older_index_lacks_fields(runner, seed_index, monkeypatch)
 
 
 def test_help_lists_commands(runner):
+    # Each command must be a line of its own in the "Commands:" list: a bare
+    # substring test passes for "search" on "kbsearch" with the command gone.
     r = run(runner, "--help")
-    for cmd in ("search", "index", "show", "stats"):
-        assert cmd in r.output
+    assert r.exit_code == 0
+    listing = r.output.split("\nCommands:\n", 1)[1]
+    listed = {line.split()[0] for line in listing.splitlines() if line.startswith("  ") and line.strip()}
+    for cmd in ("search", "index", "show", "stats", "eval"):
+        assert cmd in listed, f"{cmd!r} not listed in --help's commands: {sorted(listed)}"
 
 
 def test_eval_command(runner, seed_index, tmp_path):
