@@ -83,14 +83,31 @@ def load_judgments(path: str | Path) -> list[Judgment]:
             continue
         try:
             obj = json.loads(line)
-            rel = {normalize_id(r) or r for r in obj["relevant"]}
-            exc = {normalize_id(r) or r for r in obj.get("exclude", [])}
-            out.append(Judgment(str(obj["query"]), rel, exc))
-        except (ValueError, KeyError, TypeError):
-            raise KBSearchError(f"{path}:{n}: not a judgment line (want query, relevant, exclude)") from None
+        except ValueError:
+            raise KBSearchError(f"{path} line {n}: not JSON") from None
+        out.append(Judgment(*_judgment(obj, f"{path} line {n}")))
     if not out:
         raise KBSearchError(f"no judgments in {path}")
     return out
+
+
+def _judgment(obj, where: str) -> tuple[str, set[str], set[str]]:
+    """``(query, relevant, exclude)`` of one parsed judgment line, checked:
+    a query string, and lists of article ids (a bare string is an error, not
+    a list of its characters)."""
+    if not isinstance(obj, dict):
+        raise KBSearchError(f"{where}: not a judgment (want an object with query, relevant, exclude)")
+    query = obj.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise KBSearchError(f"{where}: 'query' must be a non-empty string")
+    ids = []
+    for key, need in (("relevant", True), ("exclude", False)):
+        value = obj.get(key, None if need else [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (need and not value):
+            raise KBSearchError(f"{where}: {key!r} must be a list of article ids, such as [\"Q191428\"]"
+                                + (f" (got {json.dumps(value)[:40]})" if value is not None else " (missing)"))
+        ids.append({normalize_id(v) or v for v in value})
+    return query, ids[0], ids[1]
 
 
 def score_ranking(ranking: list[str], j: Judgment) -> tuple[float, float, float]:

@@ -311,7 +311,11 @@ def test_eval_command(runner, seed_index, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{}\n")
     r = runner.invoke(cli, ["eval", str(bad), "--index", str(seed_index)])
-    assert r.exit_code == 1 and "not a judgment line" in r.output
+    assert r.exit_code == 1 and "bad.jsonl line 1: 'query' must be a non-empty string" in r.output
+    bad.write_text(json.dumps({"query": "event 3031", "relevant": "Q168845"}) + "\n")
+    r = runner.invoke(cli, ["eval", str(bad), "--index", str(seed_index)])
+    assert r.exit_code == 1 and "line 1: 'relevant' must be a list of article ids" in r.output
+    assert len(r.output.strip().splitlines()) == 1
 
 
 def test_eval_says_which_judgments_the_index_cannot_answer(runner, seed_index, tmp_path):

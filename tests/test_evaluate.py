@@ -59,13 +59,30 @@ def test_evaluate_keeps_each_query_result_in_file_order():
     json.dumps(rows)
 
 
+@pytest.mark.parametrize("line, message", [
+    ({"query": "x", "relevant": "Q191428"}, r"line 2: 'relevant' must be a list of article ids.*got \"Q191428\""),
+    ({"query": "x"}, r"line 2: 'relevant' must be a list of article ids.*\(missing\)"),
+    ({"query": "x", "relevant": []}, r"line 2: 'relevant' must be a list"),
+    ({"query": "x", "relevant": [191428]}, r"line 2: 'relevant' must be a list"),
+    ({"query": "x", "relevant": ["Q1"], "exclude": "Q2"}, r"line 2: 'exclude' must be a list"),
+    ({"query": "", "relevant": ["Q1"]}, r"line 2: 'query' must be a non-empty string"),
+    ({"query": 32, "relevant": ["Q1"]}, r"line 2: 'query' must be"),
+    (["x", ["Q1"]], r"line 2: not a judgment"),
+])
+def test_an_invalid_judgment_line_is_an_error_that_names_it(tmp_path, line, message):
+    p = tmp_path / "j.jsonl"
+    p.write_text(json.dumps({"query": "ok", "relevant": ["Q1"]}) + "\n" + json.dumps(line) + "\n")
+    with pytest.raises(KBSearchError, match=message):
+        load_judgments(p)
+
+
 def test_load_judgments(tmp_path):
     p = tmp_path / "j.jsonl"
     p.write_text(json.dumps({"query": "x", "relevant": ["Q1", "168845"], "exclude": ["KB2"]}) + "\n\n")
     (j,) = load_judgments(p)
     assert j.relevant == {"Q1", "Q168845"} and j.exclude == {"Q2"}
     p.write_text("not json\n")
-    with pytest.raises(KBSearchError, match=r"j.jsonl:1"):
+    with pytest.raises(KBSearchError, match=r"j.jsonl line 1: not JSON"):
         load_judgments(p)
     with pytest.raises(KBSearchError, match="cannot read"):
         load_judgments(tmp_path / "missing.jsonl")
