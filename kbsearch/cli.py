@@ -7,6 +7,8 @@ Nothing here decides anything a Python caller could not do through
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 import time
 
@@ -19,13 +21,95 @@ def _fail(e: Exception) -> click.ClickException:
     return click.ClickException(str(e))
 
 
+# What the group itself answers when it is all that was typed.
+_GROUP_ONLY = (["--help"], ["-h"], ["-V"], ["--version"])
+# A word that starts with a dash and a digit is a query word ("-2147467259",
+# an error code as VB shows it), never an option.
+_NUMBER_RE = re.compile(r"-\d")
+COLORS = ("auto", "always", "never")
+
+
 class _DefaultSearch(click.Group):
-    """``kbsearch QUERY`` means ``kbsearch search QUERY``."""
+    """``kbsearch QUERY`` means ``kbsearch search QUERY``; options may come
+    before the command (``kbsearch --index DIR stats``); ``--color`` may
+    stand anywhere; a broken pipe (``kbsearch ... | head``) ends quietly."""
 
     def parse_args(self, ctx, args):
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "-V"):
-            args = ["search", *args]
+        args, color = _pop_color(list(args))
+        ctx.color = {"always": True, "never": False}.get(color)
+        if color == "auto" or color is None:
+            ctx.color = False if os.environ.get("NO_COLOR") else None
+        if not args or args in _GROUP_ONLY:
+            return super().parse_args(ctx, args)
+        leading, rest = self._leading_options(args)
+        if rest and rest[0] in self.commands and rest[0] != "search":
+            args = [rest[0], *leading, *rest[1:]]
+        else:
+            words = rest[1:] if rest and rest[0] == "search" else rest
+            args = ["search", *_search_args(self.commands["search"], leading + words)]
         return super().parse_args(ctx, args)
+
+    def _leading_options(self, args: list[str]) -> tuple[list[str], list[str]]:
+        """The options typed before the command (or the query), and the rest."""
+        takes_value = {o: not p.is_flag for c in self.commands.values() for p in c.params
+                       if isinstance(p, click.Option) for o in p.opts + p.secondary_opts}
+        i = 0
+        while i < len(args) and args[i].startswith("-") and args[i] != "--" and not _NUMBER_RE.match(args[i]):
+            i += 2 if takes_value.get(args[i]) else 1
+        return args[:i], args[i:]
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader went away (| head): not an error. Point stdout at
+            # /dev/null so that Python's own flush at exit does not complain.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+
+
+def _pop_color(args: list[str]) -> tuple[list[str], str | None]:
+    """``args`` without ``--color WHEN`` (anywhere before ``--``), and WHEN."""
+    color, out, i = None, [], 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            out += args[i:]
+            break
+        if a == "--color" and i + 1 < len(args):
+            color, i = args[i + 1], i + 2
+            continue
+        if a.startswith("--color="):
+            color, i = a.split("=", 1)[1], i + 1
+            continue
+        out.append(a)
+        i += 1
+    if color is not None and color not in COLORS:
+        raise click.UsageError(f"--color must be one of {', '.join(COLORS)}, not {color!r}")
+    return out, color
+
+
+def _search_args(cmd: click.Command, args: list[str]) -> list[str]:
+    """``search``'s arguments as options first, then ``--`` and the query
+    words, so that a word starting with a dash is a word."""
+    takes_value = {o: not p.is_flag for p in cmd.params if isinstance(p, click.Option)
+                   for o in p.opts + p.secondary_opts}
+    takes_value.update({"-h": False, "--help": False})
+    options, words, i = [], [], 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            words += args[i + 1:]
+            break
+        name = a.split("=", 1)[0]
+        if a.startswith("-") and not _NUMBER_RE.match(a) and (name in takes_value or a.startswith("--") or len(a) == 2):
+            n = 2 if takes_value.get(name) and "=" not in a else 1
+            options += args[i:i + n]
+            i += n
+        else:
+            words.append(a)
+            i += 1
+    return [*options, "--", *words]
 
 
 index_option = click.option(
@@ -50,7 +134,11 @@ def _dump(obj) -> None:
 
 
 @click.group(cls=_DefaultSearch, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", message="kbsearch %(version)s", help="Show the version and exit.")
+@click.version_option(__version__, "-V", "--version", message="kbsearch %(version)s",
+                      help="Show the version and exit.")
+@click.option("--color", type=click.Choice(COLORS), default="auto", show_default=True, expose_value=False,
+              help="Colour the output: auto (on a terminal, unless NO_COLOR is set), always or never. "
+                   "May stand anywhere on the line.")
 def cli():
     """Search archives of Microsoft Knowledge Base articles.
 

@@ -360,3 +360,107 @@ def test_search_help_names_every_syntax_field(runner):
     r = run(runner, "search", "--help")
     listed = r.output.split("Syntax fields:")[1].split("e.g.")[0]
     assert all(name in listed for name in terms.TEXT_FIELDS + terms.KEYWORD_FIELDS)
+
+
+@pytest.mark.parametrize("args", [
+    ["--index", "{ix}", "stats"],
+    ["--json", "--index", "{ix}", "stats"],
+    ["--index", "{ix}", "show", "Q168845"],
+    ["--index={ix}", "--json", "show", "Q168845"],
+])
+def test_options_before_the_command_work_as_after_it(runner, seed_index, args):
+    args = [a.replace("{ix}", str(seed_index)) for a in args]
+    before = run(runner, *args)
+    cmd = next(a for a in args if a in ("stats", "show"))
+    i = args.index(cmd)
+    after = run(runner, *args[i:], *args[:i])
+    assert before.exit_code == 0 and before.output == after.output
+    assert "Q168845" in before.output if cmd == "show" else "2 articles" in before.output or '"articles": 2' in before.output
+
+
+def test_options_before_the_command_do_not_build_the_default_index(runner, tmp_path, monkeypatch, seed_index):
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    r = run(runner, "--json", "--index", str(seed_index), "stats")
+    assert json.loads(r.output)["articles"] == 2
+    assert not (tmp_path / "cwd" / "index").exists()
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(runner, flag):
+    from kbsearch import __version__
+
+    r = run(runner, flag)
+    assert r.exit_code == 0 and r.output.strip() == f"kbsearch {__version__}"
+
+
+def test_version_after_a_query_is_still_the_version_filter(runner, seed_index):
+    r = run(runner, "file", "--version", "3.51", "--json", "--index", str(seed_index))
+    assert [h["id"] for h in json.loads(r.output)["hits"]] == ["Q168845"]
+
+
+@pytest.mark.parametrize("args", [["-2147467259", "--index", "{ix}"], ["error", "-2147467259", "--json", "--index", "{ix}"],
+                                  ["-2147467259", "-n", "1", "--index", "{ix}"], ["search", "-2147467259", "--index", "{ix}"],
+                                  ["--index", "{ix}", "--", "-2147467259"]])
+def test_a_query_that_starts_with_a_dash_is_a_query(runner, tmp_path, args):
+    from .test_search import _index_articles
+
+    ix = _index_articles(tmp_path, {620003: ("Error -2147467259 Connecting to the Server", {
+        "SYMPTOMS": "You receive run-time error -2147467259 when you connect."})})
+    r = run(runner, *[a.replace("{ix}", str(ix)) for a in args])
+    assert r.exit_code == 0, r.output
+    assert "Q620003" in r.output
+
+
+def test_an_unknown_option_is_still_a_usage_error(runner, seed_index):
+    r = runner.invoke(cli, ["redirector", "--bogus", "--index", str(seed_index)])
+    assert r.exit_code == 2 and "No such option" in r.output
+
+
+@pytest.mark.parametrize("env, args, coloured", [
+    ({}, [], False),                                  # not a terminal
+    ({}, ["--color", "always"], True),
+    ({"NO_COLOR": "1"}, ["--color", "always"], True),  # asked for: it wins
+    ({}, ["--color=never"], False),
+    ({"NO_COLOR": "1"}, [], False),
+])
+def test_color(runner, seed_index, env, args, coloured):
+    r = run(runner, "redirector", *args, "--index", str(seed_index), env=env)
+    assert r.exit_code == 0 and ("\x1b[" in r.output) is coloured
+    r = run(runner, *args, "redirector", "--index", str(seed_index), env=env)  # before the query too
+    assert ("\x1b[" in r.output) is coloured
+
+
+def test_no_color_is_honoured_on_a_terminal(runner, seed_index):
+    r = runner.invoke(cli, ["redirector", "--index", str(seed_index)], env={"NO_COLOR": "1"}, color=True)
+    assert "\x1b[" not in r.output
+    r = runner.invoke(cli, ["redirector", "--index", str(seed_index)], env={}, color=True)
+    assert "\x1b[" in r.output
+
+
+def test_a_bad_color_is_a_usage_error(runner, seed_index):
+    r = runner.invoke(cli, ["redirector", "--color", "purple", "--index", str(seed_index)])
+    assert r.exit_code == 2 and "--color must be one of auto, always, never" in r.output
+
+
+@pytest.fixture(scope="module")
+def many_articles(tmp_path_factory):
+    """An index of 600 articles: enough output to fill a pipe."""
+    from .test_search import _index_articles
+
+    return _index_articles(tmp_path_factory.mktemp("many"), {
+        800000 + i: (f"Printer Spooler Error {i} After You Install the Driver", {
+            "SYMPTOMS": f"The printer spooler stops with error {i} when you print a long report."})
+        for i in range(600)})
+
+
+@pytest.mark.parametrize("args", [["printer", "spooler", "-n", "1000"], ["printer", "-n", "1000", "--json"],
+                                  ["show", "Q800001"], ["stats"]])
+def test_a_closed_pipe_ends_quietly_with_status_0(many_articles, args):
+    import subprocess
+    import sys
+
+    p = subprocess.run(["bash", "-o", "pipefail", "-c",
+                        f"{sys.executable} -m kbsearch {' '.join(args)} --index {many_articles} | head -c 1"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
