@@ -53,6 +53,9 @@ _PHRASE_SYNTAX_RE = re.compile(rf'\b(?:{_FIELDS}):"|"[~^]\d')
 # in an all-capitals message ("FILE NOT FOUND") they are words.
 _OPERATOR_RE = re.compile(r"(?:^|\s)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?=\s)")
 _LOWER_RE = re.compile(r"[a-z]")
+# An article number given to a field of ids in syntax: "cites:152734",
+# "id:kb168845" (any form ``show`` takes).
+_ID_FIELD_RE = re.compile(r"\b(cites|id):(\"?)((?:Q|KB)?\d+)\2(?=[\s)]|$)", re.IGNORECASE)
 # An article number inside free text: "Q266712", "KB266712".
 _NAMED_ID_RE = re.compile(r"(?<![\w/.])(?:Q|KB)0*(\d{5,6})(?!\w)", re.IGNORECASE)
 
@@ -155,7 +158,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     breakdowns: dict[int, Breakdown] = {}
     found = None
     if syntax:
-        q = eng.parse_syntax(query)
+        q = eng.parse_syntax(_ID_FIELD_RE.sub(_id_value, query))
         words = _terms_of(q)
         cands, total = eng.run(q, limit + extra + len(excluded), filter=flt)
         if excluded.size:
@@ -194,6 +197,11 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     hits = [_hit(eng, config, c, set(words), breakdowns.get(c.docnum), found if explain else None)
             for c in cands]
     return Results(query=text, total=total, hits=hits)
+
+
+def _id_value(m: re.Match) -> str:
+    """``field:Qnnnnnn`` for an id in any form :func:`normalize_id` takes."""
+    return f"{m.group(1).lower()}:{normalize_id(m.group(3)) or m.group(3)}"
 
 
 def query_terms(text: str, vocabulary: bool = True) -> list[QueryTerm]:

@@ -464,3 +464,14 @@ def test_a_closed_pipe_ends_quietly_with_status_0(many_articles, args):
                         f"{sys.executable} -m kbsearch {' '.join(args)} --index {many_articles} | head -c 1"],
                        capture_output=True, text=True)
     assert p.returncode == 0 and p.stderr == "", p.stderr
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("cites:Q100001", ["Q100002"]), ("cites:100001", ["Q100002"]), ("cites:KB100001", ["Q100002"]),
+    ('cites:"kb100001"', ["Q100002"]), ("id:100001", ["Q100001"]), ("(id:q100002)", ["Q100002"]),
+])
+def test_ids_in_syntax_take_every_form_show_takes(runner, tmp_path, query, expected):
+    from .test_search import _citing_pair
+
+    r = run(runner, query, "--json", "--index", str(_citing_pair(tmp_path)))
+    assert [h["id"] for h in json.loads(r.output)["hits"]] == expected
