@@ -234,25 +234,41 @@ def _highlight(h) -> str:
 @click.option("--rebuild", is_flag=True, help="Re-index everything, not only new or changed files.")
 @click.option("--wait", is_flag=True, help="If another run is writing this index, wait for it instead of failing.")
 @click.option("--procs", type=click.IntRange(1, 64), help="Worker processes (default: one per core).")
+@click.option("-v", "--verbose", is_flag=True, help="Also name each file added, updated and removed.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @json_option
 @index_option
-def index(paths, rebuild, wait, procs, quiet, as_json, index_dir):
+def index(paths, rebuild, wait, procs, verbose, quiet, as_json, index_dir):
     """Add the article files under PATHS (every *.txt, recursively) to the index.
 
     Only new or changed files are read; articles whose files are gone are
-    removed. Files that are not articles are skipped and listed.
+    removed. Files that are not articles are skipped and listed. An index
+    built from the default corpus's two samples starts afresh: the samples
+    are left out.
     """
     from .errors import KBSearchError
-    from .ingest import index_paths
     from .kb import default_index_dir
 
     index_dir = index_dir or default_index_dir()
-    show_bar = not quiet and not as_json and sys.stderr.isatty()
-    bar = _Progress() if show_bar else None
+    report = _index(index_dir, paths, quiet or as_json, rebuild=rebuild, procs=procs, wait=wait)
+    if as_json:
+        _dump(report.to_dict(files=verbose))
+    elif not quiet:
+        _print_report(report, index_dir, paths, verbose)
+    if report.articles == 0 and not (report.added or report.updated or report.removed or report.unchanged):
+        why = (f"every one of the {len(report.skipped)} files found was skipped" if report.skipped
+               else f"there are no *.txt article files under {' '.join(paths)}")
+        raise _fail(KBSearchError(f"no article indexed: {why}; the index at {index_dir} holds no articles"))
+
+
+def _index(index_dir, paths, quiet: bool, **kwargs):
+    """Run an index with a progress bar on a terminal; a one-line error on failure."""
+    from .errors import KBSearchError
+    from .ingest import index_paths
+
+    bar = _Progress("files") if not quiet and sys.stderr.isatty() else None
     try:
-        report = index_paths(index_dir, paths, rebuild=rebuild, procs=procs, wait=wait,
-                             progress=bar.update if bar else None)
+        return index_paths(index_dir, paths, progress=bar.update if bar else None, **kwargs)
     except KBSearchError as e:
         raise _fail(e)
     except KeyboardInterrupt:
@@ -260,42 +276,106 @@ def index(paths, rebuild, wait, procs, quiet, as_json, index_dir):
     finally:
         if bar:
             bar.close()
-    if as_json:
-        _dump(report.to_dict())
-        return
-    if quiet:
-        return
+
+
+def _print_report(report, index_dir, paths, verbose: bool) -> None:
     for s in report.skipped:
         click.echo(f"skipped {s.path}: {s.reason}", err=True)
     for d in report.duplicates:
         click.echo(f"duplicate {d.id}: kept {d.kept}, dropped {d.dropped}", err=True)
+    if verbose:
+        for kind in ("added", "updated", "removed"):
+            for path in report.files[kind]:
+                click.echo(f"{kind:<8} {path}")
+    if report.samples_removed:
+        click.echo(f"Left out the {report.samples_removed} sample articles of the default corpus: "
+                   f"the index now holds only the articles you index.", err=True)
     click.echo(
         f"Indexed {index_dir}: {report.added} added, {report.updated} updated, {report.removed} removed, "
         f"{report.unchanged} unchanged, {len(report.skipped)} skipped; "
         f"{report.articles} articles in {report.seconds:.1f}s"
     )
+    if report.articles and report.indexed_nothing:
+        click.echo(f"No article indexed from {' '.join(paths)}: every file found was skipped (listed above).",
+                   err=True)
+    elif report.articles and not (report.added or report.updated or report.removed or report.unchanged
+                                  or report.skipped):
+        click.echo(f"No *.txt article files under {' '.join(paths)}.", err=True)
 
 
 class _Progress:
-    """A stderr progress line with counts, rate and ETA (terminals only)."""
+    """A stderr progress line with counts, rate and ETA (terminals only);
+    it says what the run is doing once the counting is over ("committing").
+    ``scale``: units of the count shown as one (1e6 for bytes as MB); a
+    total of 0 is unknown (no bar, no ETA)."""
 
-    def __init__(self):
+    def __init__(self, unit: str, scale: float = 1.0):
+        self.unit, self.scale = unit, scale
         self.t0 = time.perf_counter()
         self.shown = False
+        self.last = 0.0
 
-    def update(self, done: int, total: int) -> None:
-        el = time.perf_counter() - self.t0
-        rate = done / el if el > 0 else 0.0
-        eta = (total - done) / rate if rate > 0 else 0.0
+    def update(self, done: int, total: int, stage: str = "") -> None:
+        now = time.perf_counter()
+        if now - self.last < 0.1 and done < total and stage != "committing":
+            return  # at most ten redraws a second
+        self.last = now
+        el = now - self.t0
+        rate = done / el / self.scale if el > 0 else 0.0
         width = 30
-        fill = int(width * done / total) if total else width
-        line = f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{total} files  {rate:,.0f}/s  ETA {eta:4.0f}s"
-        click.echo(line, err=True, nl=False)
+        fill = int(width * done / total) if total else 0
+        eta = (total - done) / self.scale / rate if rate > 0 and total else 0.0
+        tail = ("committing..." if stage == "committing"
+                else f"{rate:,.1f} {self.unit}/s" + (f"  ETA {eta:4.0f}s" if total else ""))
+        count = f"{done / self.scale:,.0f}" + (f"/{total / self.scale:,.0f}" if total else "")
+        bar = f"[{'#' * fill}{'.' * (width - fill)}] " if total else ""
+        click.echo(f"\r{bar}{count} {self.unit}  {tail}".ljust(78), err=True, nl=False)
         self.shown = True
 
     def close(self) -> None:
         if self.shown:
             click.echo("", err=True)
+
+
+@cli.command()
+@click.option("--url", default=None, help="Where the archive's tarball is (default: the jeffpar/kbarchive "
+                                          "repository's master branch).")
+@click.option("--to", "folder", type=click.Path(file_okay=False),
+              help="Folder for the article files (default: kbarchive beside the index).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary.")
+@json_option
+@index_option
+def fetch(url, folder, quiet, as_json, index_dir):
+    """Download the public archive (56,989 articles) and index it.
+
+    Streams the tarball and writes only its txt/**.TXT article files; a
+    broken download keeps nothing and indexes nothing, and a second run
+    starts afresh. Then indexes them as `kbsearch index` does.
+    """
+    from .errors import KBSearchError
+    from .fetch import DEFAULT_URL, default_folder, download
+    from .kb import default_index_dir
+
+    index_dir = index_dir or default_index_dir()
+    url = url or DEFAULT_URL
+    bar = _Progress("MB", 1e6) if not (quiet or as_json) and sys.stderr.isatty() else None
+    if not (quiet or as_json):
+        click.echo(f"Downloading {url}", err=True)
+    try:
+        got = download(url, folder or default_folder(index_dir), progress=bar.update if bar else None)
+    except KBSearchError as e:
+        raise _fail(e)
+    finally:
+        if bar:
+            bar.close()
+    if not (quiet or as_json):
+        click.echo(f"Wrote {got.files:,} article files ({got.bytes / 1e6:,.1f} MB downloaded) to {got.folder}",
+                   err=True)
+    report = _index(index_dir, [got.folder], quiet or as_json)
+    if as_json:
+        _dump({"fetch": got.to_dict(), "index": report.to_dict()})
+    elif not quiet:
+        _print_report(report, index_dir, [got.folder], verbose=False)
 
 
 @cli.command()

@@ -28,6 +28,10 @@ from .ranking.config import INDEX_DEFAULT, IndexWeights
 MAX_FILE_BYTES = 8 * 1024 * 1024
 # Below this many files a run stays in one process: forking costs more.
 PARALLEL_MIN_FILES = 2000
+# Written into an index built from the default corpus's sample articles on
+# first use: the first run that indexes other paths into it starts afresh,
+# so the samples never end up mixed with the user's own articles.
+SAMPLES_MARKER = ".kbsearch-samples"
 
 
 @dataclass
@@ -55,9 +59,19 @@ class IndexReport:
     duplicates: list[Duplicate] = field(default_factory=list)
     seconds: float = 0.0
     articles: int = 0
+    # The files whose articles were added, updated and removed, by path.
+    files: dict[str, list[str]] = field(default_factory=lambda: {"added": [], "updated": [], "removed": []})
+    # Sample articles of the default corpus this run left out (see SAMPLES_MARKER).
+    samples_removed: int = 0
 
-    def to_dict(self) -> dict:
-        return {
+    @property
+    def indexed_nothing(self) -> bool:
+        """Whether the run found files but indexed none of them (all skipped)."""
+        return bool(self.skipped) and not (self.added or self.updated or self.unchanged)
+
+    def to_dict(self, files: bool = False) -> dict:
+        """The summary as JSON-ready data (with ``files``, the paths of each kind too)."""
+        d = {
             "added": self.added,
             "updated": self.updated,
             "removed": self.removed,
@@ -66,7 +80,11 @@ class IndexReport:
             "duplicates": [{"id": d.id, "kept": d.kept, "dropped": d.dropped} for d in self.duplicates],
             "seconds": round(self.seconds, 3),
             "articles": self.articles,
+            "samples_removed": self.samples_removed,
         }
+        if files:
+            d["files"] = self.files
+        return d
 
 
 # --- finding files ----------------------------------------------------------
@@ -337,7 +355,9 @@ def _init_worker(counter, parent: int) -> None:
 
 # --- the run ----------------------------------------------------------------
 
-Progress = Callable[[int, int], None]
+# ``(done, total, stage)``: files read so far of all to read, and the
+# stage, "reading" or (the files all read) "committing".
+Progress = Callable[[int, int, str], None]
 
 
 def index_paths(index_dir: str, roots: Iterable[str], *, rebuild: bool = False,
@@ -351,13 +371,33 @@ def index_paths(index_dir: str, roots: Iterable[str], *, rebuild: bool = False,
         raise KBSearchError("nothing to index: give one or more files or folders")
     ix = engine.open_index(index_dir) if engine.index_exists(index_dir) else engine.create_index(index_dir)
     writer = engine.Writer(ix, timeout=3600.0 if wait else 0.0)
+    marker = os.path.join(index_dir, SAMPLES_MARKER)
+    samples = os.path.exists(marker) and not _only_samples(marker, roots)
     try:
-        report = _run(ix, writer, index_dir, roots, rebuild, procs, progress, weights)
+        before = ix.doc_count() if samples else 0
+        report = _run(ix, writer, index_dir, roots, rebuild or samples, procs, progress, weights)
     except BaseException:
         writer.cancel()
         raise
+    if samples:
+        report.samples_removed = before
+        os.remove(marker)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def mark_samples(index_dir: str, corpus: str) -> None:
+    """Record that the index at ``index_dir`` holds only the sample articles
+    of ``corpus`` (the default corpus, built on first use)."""
+    with open(os.path.join(index_dir, SAMPLES_MARKER), "w", encoding="utf-8") as f:
+        f.write(os.path.abspath(corpus) + "\n")
+
+
+def _only_samples(marker: str, roots: list[str]) -> bool:
+    """Whether ``roots`` are the sample corpus the ``marker`` names."""
+    with open(marker, encoding="utf-8") as f:
+        corpus = f.read().strip()
+    return all(os.path.abspath(r) == corpus for r in roots)
 
 
 def _run(ix, writer, index_dir, roots, rebuild, procs, progress, weights) -> IndexReport:
@@ -420,11 +460,16 @@ def _run(ix, writer, index_dir, roots, rebuild, procs, progress, weights) -> Ind
         deleted = report.removed + writer.delete_sources(k for k in reread if k in indexed)
         deleted += writer.delete_ids(aid for aid in best if aid in indexed_ids)
     # Updated: an article the index held, from whichever file wins now.
-    report.updated = sum(1 for aid in best if aid in indexed_ids)
+    report.files["updated"] = sorted(d.key for aid, d in best.items() if aid in indexed_ids)
+    report.files["added"] = sorted(d.key for aid, d in best.items() if aid not in indexed_ids)
+    report.files["removed"] = sorted(gone)
+    report.updated = len(report.files["updated"])
     report.added = len(best) - report.updated
     # A segment whose every article lost to a duplicate would only add files.
     live = [s for s in segments if s is not None and s.deleted_count() < s.doc_count_all()]
     writer.discard([s for s in segments if s is not None and s not in live])
+    if progress:
+        progress(len(todo), len(todo), "committing")
     if live or deleted or rebuild:
         writer.commit(live, replace_all=rebuild)
     else:
@@ -444,7 +489,7 @@ def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress 
         counter = _LocalCounter()
         seg, done = _work(index_dir, todo, counter, rebuild, weights)
         if progress:
-            progress(total, total)
+            progress(total, total, "reading")
         return [seg], [done]
     # Interleave by size so the shards finish together.
     shards = [todo[i::procs] for i in range(procs)]
@@ -455,10 +500,10 @@ def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress 
         while not res.ready():
             res.wait(0.2)
             if progress:
-                progress(min(counter.value, total), total)
+                progress(min(counter.value, total), total, "reading")
         out = res.get()
     if progress:
-        progress(total, total)
+        progress(total, total, "reading")
     return [s for s, _ in out], [d for _, d in out]
 
 

@@ -13,6 +13,11 @@ from .ranking.config import DEFAULT, RankingConfig
 
 ENV_VAR = "KBSEARCH_INDEX"
 DEFAULT_INDEX = "index"
+# What the first run in a folder says: the default corpus is two samples.
+FIRST_RUN = ("No index at {index} yet: building it from the default corpus, the 2 sample articles "
+             "shipped with kbsearch (Q168845, Q280515), so results come from those two only.\n"
+             "For the real archive (56,989 articles) run 'kbsearch fetch'; to search your own files, "
+             "'kbsearch index PATH' (the samples are then left out).")
 
 
 def default_index_dir() -> str:
@@ -62,8 +67,9 @@ class KnowledgeBase:
             if not engine.index_exists(index_dir):
                 corpus = default_corpus()
                 if on_build:
-                    on_build(f"No index at {os.path.abspath(index_dir)} yet: building it from the default corpus ({corpus})")
+                    on_build(FIRST_RUN.format(index=os.path.abspath(index_dir)))
                 ingest.index_paths(index_dir, [str(corpus)])
+                ingest.mark_samples(index_dir, str(corpus))
         kb = cls(str(index_dir), ranking)
         kb._open_engine()
         return kb
@@ -170,7 +176,8 @@ class KnowledgeBase:
 
         Keyword arguments: ``rebuild`` (start afresh), ``procs`` (worker
         processes), ``wait`` (wait for another writer instead of failing),
-        ``progress`` (a ``(done, total)`` callback).
+        ``progress`` (a ``(done, total, stage)`` callback, stage ``"reading"``
+        or ``"committing"``).
         """
         report = ingest.index_paths(self.path, [str(p) for p in paths], **kwargs)
         self.close()  # reopened on next use (Engine.refresh keeps stale segment readers)

@@ -201,13 +201,104 @@ def test_first_run_builds_default_index(runner, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = runner.invoke(cli, ["redirector unable to delete", "--json"], env={"KBSEARCH_INDEX": None})
     assert r.exit_code == 0, r.output
-    assert "building it from the default corpus" in r.stderr
+    # it says what the default corpus is and how to get the real archive
+    assert "building it from the default corpus, the 2 sample articles" in r.stderr
+    assert "kbsearch fetch" in r.stderr and "kbsearch index PATH" in r.stderr
     assert json.loads(r.stdout)["hits"][0]["id"] == "Q168845"
     assert engine.index_exists(str(tmp_path / "index"))
     # The second run uses it and says nothing about building.
     r = runner.invoke(cli, ["client.lkp", "--json"], env={"KBSEARCH_INDEX": None})
     assert "building" not in r.stderr
     assert json.loads(r.stdout)["hits"][0]["id"] == "Q280515"
+
+
+def test_the_samples_are_not_mixed_into_the_users_own_articles(runner, tmp_path, monkeypatch):
+    from .test_search import _kb_article
+
+    monkeypatch.chdir(tmp_path)
+    env = {"KBSEARCH_INDEX": None}
+    runner.invoke(cli, ["stats"], env=env)  # the first run builds ./index from the two samples
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "Q900001.TXT").write_text(_kb_article(900001, "Printer Stops After an Upgrade", {
+        "SYMPTOMS": "The printer stops after the upgrade."}))
+    r = runner.invoke(cli, ["index", str(mine)], env=env)
+    assert r.exit_code == 0, r.output
+    assert "Left out the 2 sample articles of the default corpus" in r.stderr
+    assert "1 added" in r.stdout and "; 1 articles" in r.stdout
+    r = runner.invoke(cli, ["stats", "--json"], env=env)
+    assert json.loads(r.stdout)["articles"] == 1
+    # later runs are ordinary incremental ones
+    r = runner.invoke(cli, ["index", str(mine)], env=env)
+    assert "Left out" not in r.stderr and "1 unchanged" in r.stdout
+
+
+def test_an_index_of_the_samples_by_hand_keeps_them(runner, tmp_path, seed_dir):
+    ix = str(tmp_path / "ix")
+    run(runner, "index", str(seed_dir), "--index", ix)
+    (seed_dir / "more").mkdir()
+    r = run(runner, "index", str(seed_dir / "more"), "--index", ix)
+    assert "Left out" not in r.output and "2 articles" in r.output
+
+
+def test_index_verbose_names_the_files(runner, tmp_path, seed_dir):
+    ix = str(tmp_path / "ix")
+    r = run(runner, "index", str(seed_dir), "-v", "--index", ix)
+    added = sorted(ln.split(None, 1)[1] for ln in r.stdout.splitlines() if ln.startswith("added "))
+    assert [p.rsplit("/", 1)[1] for p in added] == ["Q168845.TXT", "Q280515.TXT"]
+    (seed_dir / "Q280515.TXT").unlink()
+    (seed_dir / "Q168845.TXT").write_text((seed_dir / "Q168845.TXT").read_text() + "\n")
+    r = run(runner, "index", str(seed_dir), "--verbose", "--index", ix)
+    lines = r.stdout.splitlines()
+    assert any(ln.startswith("updated ") and ln.endswith("Q168845.TXT") for ln in lines)
+    assert any(ln.startswith("removed ") and ln.endswith("Q280515.TXT") for ln in lines)
+    data = json.loads(run(runner, "index", str(seed_dir), "-v", "--json", "--index", ix).output)
+    assert data["files"] == {"added": [], "updated": [], "removed": []}
+    assert "files" not in json.loads(run(runner, "index", str(seed_dir), "--json", "--index", ix).output)
+
+
+def test_index_progress_says_committing(tmp_path, seed_dir):
+    from kbsearch.ingest import index_paths
+
+    calls = []
+    index_paths(str(tmp_path / "ix"), [str(seed_dir)], progress=lambda *a: calls.append(a))
+    assert calls[-1] == (2, 2, "committing") and all(c[2] == "reading" for c in calls[:-1])
+
+
+def test_progress_line_says_committing():
+    import click
+
+    from kbsearch.cli import _Progress
+
+    @click.command()
+    def show():
+        bar = _Progress("files")
+        bar.update(5, 10, "reading")
+        bar.update(10, 10, "committing")
+        bar.close()
+
+    out = CliRunner().invoke(show).stderr
+    assert "5/10 files" in out and "ETA" in out and out.rstrip().endswith("committing...")
+
+
+@pytest.mark.parametrize("junk_only", [True, False])
+def test_a_run_that_indexes_no_article_says_so(runner, tmp_path, seed_dir, junk_only):
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    if junk_only:
+        (junk / "a.txt").write_bytes(b"\x00" * 64)
+        (junk / "b.txt").write_text("not an article\n")
+    r = runner.invoke(cli, ["index", str(junk), "--index", str(tmp_path / "ix")])
+    assert r.exit_code == 1
+    last = r.stderr.strip().splitlines()[-1]
+    why = "every one of the 2 files found was skipped" if junk_only else "there are no *.txt article files under"
+    assert last.startswith("Error: no article indexed: " + why) and "holds no articles" in last
+    # into an index that has articles, the same run is a warning, not an error
+    ix = str(tmp_path / "full")
+    run(runner, "index", str(seed_dir), "--index", ix)
+    r = runner.invoke(cli, ["index", str(junk), "--index", ix])
+    assert r.exit_code == 0 and ("every file found was skipped" in r.stderr if junk_only
+                                 else "No *.txt article files" in r.stderr)
 
 
 def test_index_command(runner, tmp_path, seed_dir):
