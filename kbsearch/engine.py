@@ -162,13 +162,6 @@ def make_schema() -> wf.Schema:
     )
 
 
-def pack_text(text: str) -> str:
-    """An article's text as stored in the index: as it is, since Whoosh
-    compresses each document's stored fields together (compressing it here
-    too cost 6% of the build for a larger index)."""
-    return text
-
-
 def unpack_text(blob: str | bytes) -> str:
     """The stored text; indexes written before 0.2 hold it zlib-compressed."""
     return blob if isinstance(blob, str) else zlib.decompress(blob).decode("utf-8")

@@ -258,7 +258,7 @@ def article_document(art: Article, source: str, stamp: str) -> dict:
         "source": source,
         "stamp": stamp,
         "prodname": art.product or "(none)",
-        "raw": engine.pack_text(art.text),
+        "raw": art.text,  # as it is: Whoosh compresses a document's stored fields together
         "encoding": art.encoding,
     }
     for name, parts in per_field.items():
