@@ -4,6 +4,14 @@ Everything above this layer speaks in plain Python (dicts of field values,
 :class:`Candidate` records, our own error type), so the engine can be
 replaced without touching parsing, ranking or the CLI.
 
+This module uses Whoosh's public API only. Where that is too slow or cannot
+do what is needed (committing segments written by worker processes, writing
+and reading postings a block at a time, length columns), it goes through
+:mod:`kbsearch.whoosh_internals`, the one module that touches Whoosh's
+private names; that module is tied to one Whoosh release (an index is not
+opened, created or written with another) and ``tests/test_whoosh_contract.py``
+checks it against Whoosh's own writer and matchers.
+
 Design notes, measured on the full archive:
 
 * ``body`` is a BM25F composite: each section's terms are indexed with that
@@ -30,7 +38,6 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pickle import dumps
 
 import numpy as np
 from whoosh import collectors
@@ -42,11 +49,11 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
-from whoosh.system import pack_uint, unpack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
-from whoosh.writing import MERGE_SMALL, SegmentWriter
+from whoosh.writing import SegmentWriter
 
 from . import terms
+from . import whoosh_internals as wi
 from .analysis import analyze_spans
 from .errors import KBSearchError
 
@@ -112,7 +119,7 @@ class _PreAnalyzedText(wf.TEXT):
             return
         terms, weights, values, _ = self.doc_postings(value)
         for tbytes, weight, vbytes in zip(terms, weights, values):
-            yield tbytes, unpack_uint(vbytes[:4])[0], weight, vbytes
+            yield tbytes, wi.positions_count(vbytes), weight, vbytes
 
     def doc_postings(self, value) -> tuple[list[bytes], list[float], list[bytes], float]:
         """One document's postings as parallel lists (terms, weights, encoded
@@ -131,11 +138,7 @@ class _PreAnalyzedText(wf.TEXT):
                     pl.append(pos)
                     weights[term] += weight
         terms = [t.encode("utf-8") for t in poses]
-        # Whoosh's Positions encoding (count, then pickled deltas), without
-        # its per-position Python loop.
-        values = [pack_uint(len(pl)) + dumps([pl[0]] + [b - a for a, b in zip(pl, pl[1:])], 2)
-                  for pl in poses.values()]
-        return terms, list(weights.values()), values, length
+        return terms, list(weights.values()), wi.encode_positions(poses.values()), length
 
 
 def make_schema() -> wf.Schema:
@@ -162,13 +165,6 @@ def make_schema() -> wf.Schema:
     )
 
 
-def pack_text(text: str) -> str:
-    """An article's text as stored in the index: as it is, since Whoosh
-    compresses each document's stored fields together (compressing it here
-    too cost 6% of the build for a larger index)."""
-    return text
-
-
 def unpack_text(blob: str | bytes) -> str:
     """The stored text; indexes written before 0.2 hold it zlib-compressed."""
     return blob if isinstance(blob, str) else zlib.decompress(blob).decode("utf-8")
@@ -182,6 +178,7 @@ def index_exists(path: str) -> bool:
 
 def create_index(path: str):
     """Create an empty index at ``path`` (the folder is made if needed)."""
+    wi.require_supported_whoosh()
     try:
         os.makedirs(path, exist_ok=True)
         return FileStorage(path).create_index(make_schema(), indexname=INDEX_NAME)
@@ -191,6 +188,7 @@ def create_index(path: str):
 
 def open_index(path: str):
     """Open the index at ``path``; a one-line :class:`KBSearchError` if there is none."""
+    wi.require_supported_whoosh()
     if not index_exists(path):
         raise KBSearchError(
             f"no index at {path}: build one with 'kbsearch index PATH --index {path}'"
@@ -211,13 +209,7 @@ _HELD_LOCKS: "weakref.WeakSet" = weakref.WeakSet()
 
 def _drop_inherited_locks() -> None:
     for lock in list(_HELD_LOCKS):
-        fd = getattr(lock, "fd", None)
-        if fd is not None:
-            lock.fd = None  # closed here only: an flock(LOCK_UN) would unlock the parent too
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        wi.close_inherited_lock(lock)
     _HELD_LOCKS.clear()
 
 
@@ -252,8 +244,9 @@ class Writer:
             raise KBSearchError(
                 f"cannot lock index {ix.storage.folder} for writing: {e.strerror or e}"
             ) from None
-        if self._w.writelock is not None:
-            _HELD_LOCKS.add(self._w.writelock)
+        lock = wi.writer_lock(self._w)
+        if lock is not None:
+            _HELD_LOCKS.add(lock)
         self.ix = ix
 
     def delete_ids(self, ids: Iterable[str]) -> int:
@@ -291,27 +284,18 @@ class Writer:
             w.schema = make_schema()
         # Small segments left by earlier incremental runs are merged (Whoosh's
         # MERGE_SMALL policy), so daily updates do not pile up segments.
-        final = [] if replace_all else list(w._merge_segments(MERGE_SMALL, False, False))
-        if w._added:
-            final.append(w._finalize_segment())
-        else:
-            w._close_segment()
-        w._commit_toc(final + list(segments))
-        w._finish()
+        wi.commit_segments(w, segments, merge=not replace_all)
 
     def cancel(self) -> None:
         """Give up the lock; the index stays at its last commit."""
         if not self._w.is_closed:
             self._w.cancel()
-            self.discard([self._w.newsegment])  # Whoosh leaves its empty files
+            self.discard([wi.new_segment(self._w)])  # Whoosh leaves its empty files
 
     def close_unchanged(self) -> None:
         """End a run that changed nothing: no new generation (open readers
         stay current), but files a killed run left behind are removed."""
-        w = self._w
-        w._close_segment()
-        windex.clean_files(w.storage, INDEX_NAME, w.generation - 1, w.segments)
-        w._finish()
+        wi.close_unchanged(self._w, INDEX_NAME)
 
 
 class _Lengths:
@@ -334,7 +318,7 @@ class _Lengths:
         return self.by_field[fieldname].get(docnum, default)
 
 
-class _SegmentBuilder(SegmentWriter):
+class _SegmentBuilder(wi.SegmentBuilder):
     """A SegmentWriter for a batch of new documents, written in one go.
 
     Whoosh's writer turns every posting into a tuple, sorts them all in a
@@ -351,14 +335,11 @@ class _SegmentBuilder(SegmentWriter):
         self._lengths = _Lengths()
 
     def add_document(self, **fields) -> None:
-        self._check_state()
         schema = self.schema
         # A field an index made by an older version lacks (``message``) is
         # left out: such an index keeps working, and gains it on a rebuild.
         names = sorted(n for n in fields if not n.startswith("_") and n in schema)
-        docnum = self.docnum
-        pdw = self.perdocwriter
-        pdw.start_doc(docnum)
+        docnum, pdw = self.start_document()
         for name in names:
             value = fields[name]
             if value is None:
@@ -389,13 +370,9 @@ class _SegmentBuilder(SegmentWriter):
             pdw.add_field(name, fobj, sv if fobj.stored else None, length)
             if fobj.column_type and sv is not None:
                 pdw.add_column_value(name, fobj.column_type, fobj.to_column_value(sv))
-        pdw.finish_doc()
-        self._added = True
-        self.docnum += 1
+        self.finish_document()
 
-    def _flush_segment(self) -> None:
-        self.perdocwriter.close()
-        fw = self.fieldwriter
+    def write_postings(self, fw) -> None:
         for name in sorted(self._terms):
             fobj = self.schema[name]
             lengths = self._lengths.by_field[name]
@@ -404,32 +381,10 @@ class _SegmentBuilder(SegmentWriter):
             for tbytes in sorted(terms):
                 docs, weights, values = terms[tbytes]
                 fw.start_term(tbytes)
-                _add_postings(fw._postwriter, docs, weights, values, [lengths.get(d, 0) for d in docs])
+                wi.add_term_postings(fw, docs, weights, values, [lengths.get(d, 0) for d in docs])
                 fw.finish_term()
             fw.finish_field()
-        fw.close()
         self._terms.clear()
-
-
-def _add_postings(pw, docs: list, weights: list, values: list, lengths: list) -> None:
-    """Fill a W3 postings writer a block at a time, keeping the block
-    statistics (max weight, min and max length) it keeps per posting."""
-    limit = pw._blocklimit
-    keep_values = bool(values) and bool(values[0])
-    for i in range(0, len(docs), limit):
-        if pw._ids:
-            pw._write_block()
-        j = i + limit
-        pw._ids.extend(docs[i:j])
-        ws = weights[i:j]
-        pw._weights.extend(ws)
-        pw._maxweight = max(0, max(ws))
-        if keep_values:
-            pw._values.extend(values[i:j])
-        ls = [n for n in lengths[i:j] if n]
-        if ls:
-            pw._minlength = min(ls)
-            pw._maxlength = max(ls)
 
 
 def write_segment(index_dir: str, docs: Iterable[dict], limitmb: int = 1024, current_schema: bool = False):
@@ -440,8 +395,9 @@ def write_segment(index_dir: str, docs: Iterable[dict], limitmb: int = 1024, cur
     segment has every field of today's schema, even in an index made by an
     older version; otherwise only the index's own fields.
     """
+    wi.require_supported_whoosh()
     ix = windex.open_dir(index_dir, indexname=INDEX_NAME)
-    w = _SegmentBuilder(ix, _lk=False, limitmb=limitmb, **_SEGMENT_OPTIONS)
+    w = wi.open_unlocked_writer(ix, limitmb, _SegmentBuilder, **_SEGMENT_OPTIONS)
     if current_schema:
         w.schema = make_schema()
     # The builder keeps millions of small lists alive until the flush, and the
@@ -455,13 +411,11 @@ def write_segment(index_dir: str, docs: Iterable[dict], limitmb: int = 1024, cur
             w.add_document(**doc)
             added = True
         if not added:
-            w._close_segment()
+            w.abandon()
             return None
-        seg = w._finalize_segment()
-        w.pool.cleanup()
-        return seg
+        return w.finish_segment()
     except BaseException:
-        w._close_segment()
+        w.abandon()
         raise
     finally:
         if collecting:
@@ -581,17 +535,11 @@ class Engine:
         if arr is None:
             parts = []
             for r, _ in self._leaves():
-                n = r.doc_count_all()
-                raw = None
-                try:
-                    f, off, ln = r._perdoc._get_column_file(f"_{fieldname}_len")
-                    if ln == n:
-                        raw = np.frombuffer(f.get(off, ln), dtype=np.uint8)
-                except Exception:
-                    raw = None
+                raw = wi.length_column(r, fieldname)
                 if raw is None:
-                    raw = np.array([r.doc_field_length(d, fieldname) or 0 for d in range(n)], dtype=np.float32)
-                    parts.append(raw)
+                    n = r.doc_count_all()
+                    parts.append(np.array([r.doc_field_length(d, fieldname) or 0 for d in range(n)],
+                                          dtype=np.float32))
                 else:
                     parts.append(_LENGTH_TABLE[raw])
             arr = np.concatenate(parts) if parts else np.zeros(0, np.float32)
@@ -606,7 +554,7 @@ class Engine:
                 if r.has_deletions():
                     if mask is None:
                         mask = np.ones(self.doc_count_all, dtype=bool)
-                    for d in r.deleted_docs_set:
+                    for d in wi.deleted_docs(r):
                         mask[off + d] = False
             self._live = mask
         return self._live
@@ -634,35 +582,11 @@ class Engine:
         fmt = self.schema[fieldname].format
         keep = fmt.supports("positions")
         for r, off in self._leaves():
-            try:
-                m = r._terms.matcher(fieldname, r._text_to_bytes(fieldname, term), fmt)
-            except Exception:  # TermNotFound and friends
-                continue
-            if hasattr(m, "_read_data"):
-                while m.is_active():
-                    m._read_data()
-                    deltas, weights, vals = m._data
-                    ids_parts.append(np.cumsum(np.asarray(deltas, dtype=np.int64)) + off)
-                    n = len(deltas)
-                    if weights is None:
-                        w_parts.append(np.ones(n, dtype=np.float32))
-                    elif isinstance(weights, float):
-                        w_parts.append(np.full(n, weights, dtype=np.float32))
-                    else:
-                        w_parts.append(np.asarray(weights, dtype=np.float32))
-                    if keep:
-                        values.extend(vals if vals else [b""] * n)
-                    m._next_block()
-            else:  # short lists stored inline in the term dictionary
-                ids, ws = [], []
-                while m.is_active():
-                    ids.append(m.id() + off)
-                    ws.append(m.weight())
-                    if keep:
-                        values.append(m.value() or b"")
-                    m.next()
-                ids_parts.append(np.asarray(ids, dtype=np.int64))
-                w_parts.append(np.asarray(ws, dtype=np.float32))
+            for ids, ws, vals in wi.read_postings_blocks(r, fieldname, term, fmt, keep):
+                ids_parts.append(ids + off if off else ids)
+                w_parts.append(ws)
+                if keep:
+                    values.extend(vals)
         if not ids_parts:
             result = None
         else:
@@ -849,7 +773,7 @@ class Engine:
             return self._docnums[article_id]
         try:
             docnum = self._searcher.reader().first_id("id", article_id)
-        except Exception:  # TermNotFound and friends
+        except (KeyError, TermNotFound):  # no such article (Whoosh's MultiReader catches both)
             docnum = None
         return _keep(self._docnums, article_id, docnum)
 

@@ -249,7 +249,7 @@ def article_document(art: Article, source: str, stamp: str, weights: IndexWeight
         "source": source,
         "stamp": stamp,
         "prodname": art.product or "(none)",
-        "raw": art.text,
+        "raw": art.text,  # as it is: Whoosh compresses a document's stored fields together
         "encoding": art.encoding,
     }
     for name, parts in per_field.items():
