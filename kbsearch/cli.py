@@ -143,6 +143,7 @@ def cli():
     """Search archives of Microsoft Knowledge Base articles.
 
     \b
+    kbsearch fetch                             download the public archive and index it
     kbsearch "redirector unable to delete"     rank articles for a symptom
     kbsearch index PATH...                     add article files to the index
     kbsearch show Q168845                      print one article
