@@ -151,31 +151,46 @@ def cli():
     """
 
 
+def _search_options(f):
+    """The options ``search`` and ``batch`` share (what KnowledgeBase.results takes)."""
+    options = [
+        click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 1000),
+                     help="How many hits."),
+        click.option("--offset", default=0, show_default=True, type=click.IntRange(0, 100_000),
+                     help="Skip this many hits first: the next page (--offset 10 shows hits 11-20)."),
+        click.option("--product", help="Only articles for this product (name words, tag or platform, e.g. winnt)."),
+        click.option("--version", "version", help="Only articles for this version (e.g. 4.0 or winnt:4.0)."),
+        click.option("--keyword", help="Only articles with this keyword (e.g. kbbug; kbsearch stats lists them)."),
+        click.option("--since", help="Only articles dated on or after this day (YYYY, YYYY-MM or YYYY-MM-DD)."),
+        click.option("--until", help="Only articles dated on or before this day (YYYY, YYYY-MM or YYYY-MM-DD)."),
+        click.option("--facets", is_flag=True, help="Also count all matches by product, year and issue type."),
+        click.option("--explain", is_flag=True, help="Show which terms, sections and factors made each score."),
+        click.option("--vocabulary/--no-vocabulary", default=True, show_default=True,
+                     help="Let query words also match the KB's words for them (nt4: NT 4.0, freezes: hangs)."),
+        index_option,
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
-@click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many hits.")
-@click.option("--product", help="Only articles for this product (name words, tag or platform, e.g. winnt).")
-@click.option("--version", "version", help="Only articles for this version (e.g. 4.0 or winnt:4.0).")
-@click.option("--keyword", help="Only articles with this keyword (e.g. kbbug).")
-@click.option("--explain", is_flag=True, help="Show which terms, sections and factors made each score.")
-@click.option("--vocabulary/--no-vocabulary", default=True, show_default=True,
-              help="Let query words also match the KB's words for them (nt4: NT 4.0, freezes: hangs).")
+@_search_options
 @json_option
-@index_option
-def search(query, limit, product, version, keyword, explain, vocabulary, as_json, index_dir):
+def search(query, index_dir, as_json, **options):
     """Rank articles for QUERY: free text, an article number, or Whoosh syntax.
 
     Syntax fields: body (default), title, symptoms, message (the messages
     SYMPTOMS shows or quotes), product, version, keyword, tag, issue, cites, id, date;
-    e.g. message:"access is denied", title:printer.
+    e.g. message:"access is denied", title:printer, cites:152734.
     """
     from .errors import KBSearchError
 
     text = " ".join(query)
     kb = _open(index_dir)
     try:
-        res = kb.results(text, limit=limit, product=product, version=version, keyword=keyword, explain=explain,
-                         vocabulary=vocabulary)
+        res = kb.results(text, **options)
     except KBSearchError as e:
         raise _fail(e)
     finally:
@@ -184,9 +199,9 @@ def search(query, limit, product, version, keyword, explain, vocabulary, as_json
         _dump(res.to_dict())
         return
     if not res.hits:
-        click.echo("No matching articles.", err=True)
-        return
-    for n, h in enumerate(res.hits, 1):
+        click.echo("No matching articles." if not res.offset or not res.total
+                   else f"No hits past the first {res.total} matches.", err=True)
+    for n, h in enumerate(res.hits, res.offset + 1):
         title = click.style(h.title, bold=True)
         click.echo(f"{n:2}. {click.style(h.id, fg='cyan')}  {title}")
         meta = " · ".join(x for x in (h.product, h.date, f"score {h.score:.2f}") if x)
@@ -203,6 +218,46 @@ def search(query, limit, product, version, keyword, explain, vocabulary, as_json
                 click.echo(f"      {e['term']:<20} weight {e['weight']:>6}  df {e['df']:>6}  bm25 {e['score']:>7}  in {where}")
             if h.breakdown is not None:
                 click.echo(f"      × {_factors_line(h.breakdown)}")
+    if res.facets is not None:
+        _print_facets(res)
+
+
+@cli.command()
+@click.argument("file", type=click.File("rb"))
+@_search_options
+def batch(file, index_dir, **options):
+    """Search for each line of FILE (- for standard input): one query a line in,
+    one JSON line out (the search --json document), in the same order.
+
+    A line that cannot be searched (empty, only stop words, bad syntax, not
+    UTF-8) gets {"query": ..., "error": ...} and the run goes on. The
+    options apply to every query.
+    """
+    from .errors import KBSearchError
+
+    kb = _open(index_dir)
+    try:
+        for raw in file:
+            query = raw.decode("utf-8", "replace").rstrip("\r\n")
+            try:
+                if "\ufffd" in query and b"\xef\xbf\xbd" not in raw:
+                    raise KBSearchError("the line is not UTF-8")
+                out = kb.results(query, **options).to_dict()
+            except KBSearchError as e:
+                out = {"query": query, "error": str(e)}
+            click.echo(json.dumps(out, ensure_ascii=False, default=str))
+    finally:
+        kb.close()
+
+
+def _print_facets(res, top: int = 6) -> None:
+    """The facet counts, the most common few of each."""
+    click.echo(click.style(f"\nAll {res.total:,} matches by", dim=True))
+    for name, counts in res.facets.items():
+        items = list(counts.items())
+        shown = " · ".join(f"{k} {v:,}" for k, v in (items if name == "year" else items[:top]))
+        more = f" · {len(items) - top} more" if name != "year" and len(items) > top else ""
+        click.echo(f"  {name:<8} {shown or '-'}{more}")
 
 
 def _factors_line(bd) -> str:
@@ -406,8 +461,9 @@ def show(article_id, as_json, index_dir):
 @json_option
 @index_option
 def stats(as_json, index_dir):
-    """How many articles the index holds, by product (and the fields an
-    index made by an older kbsearch lacks: a --rebuild adds them)."""
+    """What the index holds: articles by product, issue type and keyword
+    (the values --product and --keyword take), their dates, and the fields
+    an index made by an older kbsearch lacks (a --rebuild adds them)."""
     kb = _open(index_dir)
     try:
         st = kb.stats()
@@ -416,8 +472,18 @@ def stats(as_json, index_dir):
     if as_json:
         _dump(st)
         return
-    click.echo(f"{st['articles']} articles in {st['index']}")
+    click.echo(f"{st['articles']} articles in {st['index']}"
+               + (f", dated {st['dates']['first']} to {st['dates']['last']}" if st["dates"] else ""))
+    click.echo("\nProducts (--product takes words of the name, or the tag):")
     for name, n in st["products"].items():
+        click.echo(f"{n:8}  {name}")
+    click.echo("\nIssue types (--keyword):")
+    for name, n in st["issue_types"].items():
+        click.echo(f"{n:8}  {name}")
+    keywords = list(st["keywords"].items())
+    click.echo(f"\nKeywords (--keyword), the {min(30, len(keywords))} most common of {len(keywords):,} "
+               f"(--json lists all):")
+    for name, n in keywords[:30]:
         click.echo(f"{n:8}  {name}")
     if st["missing_fields"]:
         click.echo(f"Made by an older kbsearch, without {', '.join(st['missing_fields'])}: "

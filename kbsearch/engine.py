@@ -515,6 +515,8 @@ class Engine:
         self._df: dict[tuple[str, str], int] = {}
         self._anchors: dict[str, list[tuple[int, np.ndarray]]] = {}
         self._docnums: dict[str, int | None] = {}
+        self._field_terms: dict[str, dict[str, int]] = {}
+        self._facets: Facets | None = None
 
     # Array access for the ranking layer.
 
@@ -642,9 +644,14 @@ class Engine:
             raise KBSearchError(f"cannot parse query {_short(text)!r}: {_short(str(e))}") from None
         return _fix_phrase_slop(q, text)
 
-    def filter_query(self, product: str | None, version: str | None, keyword: str | None):
-        """The AND of the given filters, or None."""
+    def filter_query(self, product: str | None = None, version: str | None = None, keyword: str | None = None,
+                     since: str | None = None, until: str | None = None):
+        """The AND of the given filters, or None. ``since``/``until``: ISO
+        dates (``YYYY-MM-DD``), either end inclusive; compared as text, as
+        the ``date`` field holds them."""
         parts = []
+        if since or until:
+            parts.append(wq.TermRange("date", since or None, until or None))
         if product:
             words = [t for _, t, _, _ in analyze_spans(product)]
             if not words:
@@ -780,6 +787,43 @@ class Engine:
     def stored(self, docnum: int) -> dict:
         return dict(self._searcher.stored_fields(docnum))
 
+    def query_mask(self, q) -> np.ndarray:
+        """A boolean array: which live documents match query ``q`` (not cached)."""
+        mask = np.zeros(self.doc_count_all, dtype=bool)
+        docs = list(self._searcher.docs_for_query(q))
+        if docs:
+            mask[np.asarray(docs, dtype=np.int64)] = True
+        return mask
+
+    def field_terms(self, fieldname: str) -> dict[str, int]:
+        """``{term: document frequency}`` of every term of ``fieldname`` (kept
+        per open index): what a filter on the field can match."""
+        got = self._field_terms.get(fieldname)
+        if got is None:
+            got = {}
+            if fieldname in self.schema:
+                r = self._searcher.reader()
+                for t in r.lexicon(fieldname):
+                    got[t.decode("utf-8") if isinstance(t, bytes) else t] = r.doc_frequency(fieldname, t)
+            self._field_terms[fieldname] = got
+        return got
+
+    def facets(self) -> Facets:
+        """Every document's product, year and issue types as arrays, for
+        counting facets over a mask of matches (read once per open index)."""
+        if self._facets is None:
+            r = self._searcher.reader()
+            n = self.doc_count_all
+            product = _codes(list(r.column_reader("prodname")) if r.has_column("prodname") else [""] * n)
+            year = _codes([d[:4] for d in r.column_reader("date")] if r.has_column("date") else [""] * n)
+            issue: dict[str, list[np.ndarray]] = {}
+            for value in self.field_terms("issue"):
+                ids = np.fromiter(r.postings("issue", value).all_ids(), dtype=np.int64) if value else None
+                for word in value.split() if ids is not None else ():
+                    issue.setdefault(word, []).append(ids)
+            self._facets = Facets(product, year, {w: np.unique(np.concatenate(p)) for w, p in issue.items()})
+        return self._facets
+
     def count_by_product(self) -> dict[str, int]:
         r = self._searcher.reader()
         counts: dict[str, int] = defaultdict(int)
@@ -794,6 +838,36 @@ class Engine:
         r = self._searcher.reader()
         for _, stored in r.iter_docs():
             yield stored["id"]
+
+
+@dataclass
+class Facets:
+    """Per-document facet values: ``product`` and ``year`` as (codes array,
+    names) pairs, ``issue`` as the documents of each issue type."""
+
+    product: tuple[np.ndarray, list[str]]
+    year: tuple[np.ndarray, list[str]]
+    issue: dict[str, np.ndarray]
+
+    def count(self, mask: np.ndarray) -> dict[str, dict[str, int]]:
+        """Counts of the documents in ``mask`` by product, year and issue
+        type, most common first (years in order), empty values left out."""
+        out = {}
+        for name, (codes, names) in (("product", self.product), ("year", self.year)):
+            n = np.bincount(codes[mask], minlength=len(names))
+            pairs = [(names[i], int(c)) for i, c in enumerate(n) if c and names[i] not in ("", "(none)")]
+            pairs.sort(key=(lambda kv: kv[0]) if name == "year" else (lambda kv: (-kv[1], kv[0])))
+            out[name] = dict(pairs)
+        issue = [(w, int(np.count_nonzero(mask[ids]))) for w, ids in self.issue.items()]
+        out["issue"] = dict(sorted(((w, c) for w, c in issue if c), key=lambda kv: (-kv[1], kv[0])))
+        return out
+
+
+def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
+    """``values`` as integer codes into a list of their distinct values."""
+    names = sorted(set(values))
+    index = {v: i for i, v in enumerate(names)}
+    return np.fromiter((index[v] for v in values), dtype=np.int32, count=len(values)), names
 
 
 def _fix_phrase_slop(q, text: str):

@@ -6,6 +6,8 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numpy as np
+
 from . import engine, ingest, search
 from .article import Article, normalize_id, parse_article
 from .errors import KBSearchError
@@ -115,23 +117,27 @@ class KnowledgeBase:
     def search(self, text: str, limit: int = 10, product: str | None = None,
                version: str | None = None, keyword: str | None = None,
                explain: bool = False, exclude: Iterable[str] = (),
-               vocabulary: bool = True) -> list[search.Hit]:
+               vocabulary: bool = True, **more) -> list[search.Hit]:
         """The best ``limit`` articles for ``text``, best first.
 
         ``exclude``: article ids to treat as not indexed (left out, and their
         citations of other articles ignored). ``vocabulary=False``: match the
         query's words as typed, without the KB's words for them
-        ("nt4" -> "NT 4.0", "freezes" -> "hangs").
+        ("nt4" -> "NT 4.0", "freezes" -> "hangs"). Also ``since``/``until``
+        (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``), ``offset`` (the next page)
+        and ``facets`` (see :meth:`results`).
         """
-        return self.results(text, limit, product, version, keyword, explain, exclude, vocabulary).hits
+        return self.results(text, limit, product, version, keyword, explain, exclude, vocabulary, **more).hits
 
     def results(self, text: str, limit: int = 10, product: str | None = None,
                 version: str | None = None, keyword: str | None = None,
                 explain: bool = False, exclude: Iterable[str] = (),
-                vocabulary: bool = True) -> search.Results:
-        """Like :meth:`search`, with the total number of matching articles."""
+                vocabulary: bool = True, *, since: str | None = None, until: str | None = None,
+                offset: int = 0, facets: bool = False) -> search.Results:
+        """Like :meth:`search`, with the total number of matching articles
+        (and, with ``facets``, their counts by product, year and issue type)."""
         return search.search(self.engine, text, limit, product, version, keyword, explain, exclude, vocabulary,
-                             self.ranking)
+                             self.ranking, since=since, until=until, offset=offset, facets=facets)
 
     def get(self, article_id: str) -> Article:
         """The parsed article ``Q168845`` (also ``168845`` or ``KB168845``)."""
@@ -148,12 +154,20 @@ class KnowledgeBase:
         return art
 
     def stats(self) -> dict:
-        """Article count and counts by product, most common first, and the
-        fields an index made by an older version lacks (``missing_fields``)."""
+        """Article count; counts by product, issue type and keyword, most
+        common first (what ``--product``, ``--keyword`` and the facets
+        take); the articles' dates; and the fields an index made by an older
+        version lacks (``missing_fields``)."""
         eng = self.engine
         by_product = eng.count_by_product()
         ordered = dict(sorted(by_product.items(), key=lambda kv: (-kv[1], kv[0])))
+        live = eng.live_mask()
+        facets = eng.facets().count(np.ones(eng.doc_count_all, dtype=bool) if live is None else live)
+        keywords = dict(sorted(eng.field_terms("keyword").items(), key=lambda kv: (-kv[1], kv[0])))
+        dates = [d for d in eng.field_terms("date") if d]
         return {"articles": eng.doc_count, "index": self.path, "products": ordered,
+                "issue_types": facets["issue"], "keywords": keywords,
+                "dates": {"first": min(dates), "last": max(dates)} if dates else None,
                 "missing_fields": eng.missing_fields()}
 
     def evaluate(self, judgments_path: str | os.PathLike) -> "evaluate.Scores":

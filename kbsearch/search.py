@@ -24,11 +24,12 @@ from . import engine, terms
 from .analysis import UNSTEMMED, analyze_spans, stemmed
 from .article import Article, normalize_id, parse_article
 from .errors import KBSearchError
+from .filters import Filters, why_empty
 from .ranking import evidence as ev
 from .ranking.config import DEFAULT, RankingConfig
 from .ranking.factors import NAMED, SYNTAX, Breakdown
 from .ranking.pipeline import rank
-from .snippets import make_snippet
+from .snippets import make_snippet, snippet_sections
 from .thesaurus import QueryTerm, expand
 
 MAX_QUERY_CHARS = 2000
@@ -94,9 +95,16 @@ class Results:
     query: str
     total: int
     hits: list[Hit]
+    offset: int = 0
+    # Counts of every match by product, year and issue type, when asked for.
+    facets: dict[str, dict[str, int]] | None = None
 
     def to_dict(self) -> dict:
-        return {"query": self.query, "total": self.total, "hits": [h.to_dict() for h in self.hits]}
+        d = {"query": self.query, "total": self.total, "offset": self.offset,
+             "hits": [h.to_dict() for h in self.hits]}
+        if self.facets is not None:
+            d["facets"] = self.facets
+        return d
 
 
 def uses_syntax(text: str) -> bool:
@@ -124,8 +132,15 @@ def _has_syntax(text: str) -> bool:
 def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None = None,
            version: str | None = None, keyword: str | None = None,
            explain: bool = False, exclude: Iterable[str] = (), vocabulary: bool = True,
-           config: RankingConfig = DEFAULT) -> Results:
+           config: RankingConfig = DEFAULT, *, since: str | None = None, until: str | None = None,
+           offset: int = 0, facets: bool = False) -> Results:
     """Rank the index's articles for ``text``; see the module docstring.
+
+    ``since``/``until``: only articles dated in that range (``YYYY``,
+    ``YYYY-MM`` or ``YYYY-MM-DD``, both ends inclusive). ``offset``: skip
+    that many hits first (the next page: hits 11-20 are those a 20-hit
+    search shows second). ``facets``: also count every match by product,
+    year and issue type.
 
     ``config``: the ranking model's weights (experiments pass a modified
     copy of :data:`kbsearch.ranking.DEFAULT`).
@@ -141,7 +156,13 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     query = _clean(text)
     if limit < 1:
         raise KBSearchError("limit must be at least 1")
-    flt = eng.filter_query(product, version, keyword)
+    if offset < 0:
+        raise KBSearchError("offset must be 0 or more")
+    filters = Filters(product, version, keyword, since, until)
+    flt = eng.filter_query(product, version, keyword, *filters.dates())
+    allowed = None if flt is None else eng.filter_mask(flt)
+    if allowed is not None and not allowed.any():
+        raise KBSearchError(why_empty(eng, filters))
     excluded = np.array(sorted(d for d in (eng.docnum_for(i) for i in {normalize_id(x) or x for x in exclude})
                                if d is not None), dtype=np.int64)
 
@@ -157,10 +178,14 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     spans = None
     breakdowns: dict[int, Breakdown] = {}
     found = None
+    matches = None
+    k = offset + limit
     if syntax:
         q = eng.parse_syntax(_ID_FIELD_RE.sub(_id_value, query))
         words = _terms_of(q)
-        cands, total = eng.run(q, limit + extra + len(excluded), filter=flt)
+        cands, total = eng.run(q, k + extra + len(excluded), filter=flt)
+        if facets:
+            matches = eng.query_mask(q) if allowed is None else eng.query_mask(q) & allowed
         if excluded.size:
             gone = set(excluded.tolist())
             cands = [c for c in cands if c.docnum not in gone]
@@ -171,8 +196,9 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
         words = list(dict.fromkeys(q.term for q in spans))
         if not words and whole is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")
-        ranking = rank(eng, spans, limit + extra, config, None if flt is None else eng.filter_mask(flt), excluded)
+        ranking = rank(eng, spans, k + extra, config, allowed, excluded)
         cands, total, breakdowns, found = ranking.hits, ranking.total, ranking.breakdowns, ranking.found
+        matches = ranking.matches
         # Highlight what matched, the KB's words for the query's included.
         words += [a for q in spans for a, _ in q.alternatives if a not in words]
 
@@ -187,7 +213,13 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
         if every_match_ranked:
             total += sum(1 for d in shown if d not in ranked)
         total = max(total, len(cands))
-    cands = cands[:limit]
+    counts = None
+    if facets:
+        matches = np.zeros(eng.doc_count_all, dtype=bool) if matches is None else matches.copy()
+        matches[excluded] = False
+        matches[[c.docnum for c in cands if c.docnum in pinned]] = True
+        counts = eng.facets().count(matches)
+    cands = cands[offset:offset + limit]
     for c in cands:
         if not c.fields:
             c.fields = eng.stored(c.docnum)
@@ -196,7 +228,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
         found = ev.gather(eng, config, qterms, excluded)
     hits = [_hit(eng, config, c, set(words), breakdowns.get(c.docnum), found if explain else None)
             for c in cands]
-    return Results(query=text, total=total, hits=hits)
+    return Results(query=text, total=total, hits=hits, offset=offset, facets=counts)
 
 
 def _id_value(m: re.Match) -> str:
@@ -283,10 +315,7 @@ def _hit(eng: engine.Engine, cfg: RankingConfig, c: engine.Candidate, words: set
     ``found`` (the query words' evidence) is given, its explanation."""
     f = c.fields
     art = parse_article(engine.unpack_text(f["raw"]), citations=False)
-    sections = [("title", art.title)] + [(s.name, s.text) for s in art.sections]
-    if art.preamble:
-        sections.append(("preamble", art.preamble))
-    snip = make_snippet(sections, words)
+    snip = make_snippet(snippet_sections(art), words)
     why = explanation(eng, cfg, c.docnum, found, art, breakdown) if found is not None else None
     return Hit(
         id=f["id"],

@@ -3,7 +3,9 @@
 Cheap by design (it runs for every hit shown): passages are sentences of the
 body, only those that contain a query term's stem as a substring are
 analysed, and the winner is the one with the most distinct query terms,
-symptom descriptions first on ties.
+symptom descriptions first on ties. The title is never a passage (the hit
+shows it already), nor are the paragraphs that cite other articles; a
+passage is cut at a word, and "Dr. Watson" is not two sentences.
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ import re
 from dataclasses import dataclass
 
 from .analysis import analyze_list, analyze_spans
+from .article import Article, reference_runs
 
 _PASSAGE_SPLIT = re.compile(r"(?<=[.!?:])\s+(?=[A-Z\"'(])|\n\s*\n")
+# Words whose full stop ends no sentence ("Dr. Watson", "e.g. Word").
+_ABBREVIATION = re.compile(r"(?:^|\W)(?:Dr|Mr|Mrs|Ms|St|No|vs|etc|approx|Inc|Ltd|Corp|Co|e\.g|i\.e|cf|Fig|Vol)\.$",
+                           re.IGNORECASE)
 _WS = re.compile(r"\s+")
 
 
@@ -25,13 +31,35 @@ class Snippet:
     spans: list[tuple[int, int]]
 
 
+def snippet_sections(art: Article) -> list[tuple[str, str]]:
+    """The ``(name, text)`` parts of ``art`` a snippet may come from: its
+    sections and preamble, without its title and without the paragraphs
+    that cite other articles (what they say is about those)."""
+    out = [(s.name, text) for s in art.sections for text, ref in reference_runs(s.text) if not ref]
+    if art.preamble:
+        out.append(("preamble", art.preamble))
+    return out
+
+
+def _passages(text: str) -> list[str]:
+    """``text`` split into sentences and paragraphs, an abbreviation's full
+    stop ("Dr.") joined back to what follows it."""
+    out: list[str] = []
+    for piece in _PASSAGE_SPLIT.split(text):
+        if out and _ABBREVIATION.search(out[-1].rstrip()) and not out[-1].endswith("\n"):
+            out[-1] = out[-1].rstrip() + " " + piece.lstrip()
+        else:
+            out.append(piece)
+    return out
+
+
 def make_snippet(sections: list[tuple[str, str]], terms: set[str], width: int = 160) -> Snippet:
     """Best passage of ``sections`` ((name, text) pairs) for query ``terms`` (analysed)."""
     best = None  # (score, order, passage)
     order = 0
     probes = [t[:4] for t in terms if t]
     for name, text in sections:
-        for raw in _PASSAGE_SPLIT.split(text):
+        for raw in _passages(text):
             passage = _WS.sub(" ", raw).strip()
             if not passage:
                 continue

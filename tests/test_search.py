@@ -87,7 +87,6 @@ def test_phrase_must_match_as_phrase(seed_kb):
         ({"product": "windows nt"}, ["Q168845"]),
         ({"product": "winnt"}, ["Q168845"]),
         ({"version": "3.51"}, ["Q168845"]),
-        ({"version": "4.00"}, []),
         ({"version": "2.0"}, ["Q280515"]),
         ({"keyword": "kbsms200bug"}, ["Q280515"]),
         ({"keyword": "KBBUG"}, ["Q168845", "Q280515"]),
@@ -95,6 +94,20 @@ def test_phrase_must_match_as_phrase(seed_kb):
 )
 def test_filters(seed_kb, kw, expected):
     assert sorted(top(seed_kb, "file server client", **kw)) == expected
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"version": "4.00"}, r"^--version '4.00' matches no article; closest: 4.0"),
+    ({"keyword": "kbbugg"}, r"^--keyword 'kbbugg' matches no article; closest: kbbug"),
+    ({"product": "windows 95"}, r"^--product 'windows 95' matches no article; "),
+    ({"since": "2005"}, r"^--since/--until '2005-01-01 to …' matches no article; the articles are dated "
+                        r"2001-08-09 to 2002-08-06"),
+    ({"product": "sms", "version": "3.51"}, r"^the filters match no article together \(--product 'sms': 1; "
+                                            r"--version '3.51': 1\)"),
+])
+def test_a_filter_that_matches_nothing_says_so_and_names_the_closest_values(seed_kb, kw, message):
+    with pytest.raises(KBSearchError, match=message):
+        seed_kb.search("file server client", **kw)
 
 
 def test_a_long_lived_process_keeps_its_caches_bounded(seed_index, monkeypatch):

@@ -45,6 +45,8 @@ class Ranking:
     reading: str = WORDS
     found: dict[str, ev.Evidence] = field(default_factory=dict)
     breakdowns: dict[int, Breakdown] = field(default_factory=dict)
+    # Which documents match (any query word, within the filter): what facets count.
+    matches: np.ndarray | None = None
 
 
 @dataclass
@@ -275,7 +277,7 @@ def _ranking(cfg: RankingConfig, sc: _FirstPass, rec: _Record, hits: list[engine
              reading: str) -> Ranking:
     """The :class:`Ranking`, with each hit's breakdown from what the stages recorded."""
     n_terms = len({q.term for q in sc.terms})
-    out = Ranking(hits, total, reading, sc.found)
+    out = Ranking(hits, total, reading, sc.found, matches=sc.matched > 0)
     for c in hits:
         d = c.docnum
         ph, px = rec.evidence.get(d, (1.0, 1.0))
