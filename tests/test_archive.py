@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from kbsearch.cli import cli
+from kbsearch.errors import KBSearchError
 
 pytestmark = pytest.mark.archive
 
@@ -136,3 +137,25 @@ def test_a_query_in_whoosh_syntax_scores_its_first_hits_the_same_at_any_limit(ar
     assert len(first) == 10
     assert [(h.id, round(h.score, 6)) for h in archive_kb.search(text, limit=30)][:10] == first
     assert archive_kb.results(text, limit=10).total == archive_kb.results(text, limit=30).total
+
+
+def test_facets_count_every_match_on_the_archive(archive_kb):
+    res = archive_kb.results("wins replication", facets=True)
+    assert sum(res.facets["year"].values()) == res.total > 1000
+    assert next(iter(res.facets["product"])) == "Microsoft Windows NT"
+    narrowed = archive_kb.results("wins replication", facets=True, since="2001", product="winnt")
+    assert set(narrowed.facets["year"]) == {"2001", "2002"}
+    # winnt is a tag and a PROD/VER platform: articles of other products run on it too
+    assert sum(narrowed.facets["product"].values()) == narrowed.total
+    assert sum(narrowed.facets["year"].values()) == narrowed.total
+
+
+def test_a_product_the_archive_files_elsewhere_points_to_its_keywords(archive_kb):
+    with pytest.raises(KBSearchError, match=r"--product 'outlook' matches no article; .*--keyword.*kboutlook"):
+        archive_kb.search("printer", product="outlook")
+
+
+def test_snippets_on_the_archive_are_never_the_title(archive_kb):
+    for q in ("wins replication", "dr watson", "redirector unable to delete", "XADM mailbox"):
+        for h in archive_kb.search(q, limit=10):
+            assert h.snippet and h.snippet.strip(" …") != h.title.strip() and not h.title.startswith(h.snippet)
