@@ -147,6 +147,20 @@ class KnowledgeBase:
         art.encoding = stored.get("encoding", art.encoding)
         return art
 
+    def related(self, article_id: str, limit: int = 10) -> "related.Related":
+        """What article ``article_id`` cites (in its order), the live articles
+        that cite it, and the ``limit`` articles most like it (``similar``)."""
+        from . import related as rel
+
+        return rel.related(self.engine, article_id, limit, self.path, ranking=self.ranking)
+
+    def cited_by(self, article_id: str) -> "list[related.Linked]":
+        """The live articles that cite ``article_id``, by article number."""
+        from . import related as rel
+
+        eng = self.engine
+        return rel.cited_by(eng, rel.docnum_of(eng, article_id, self.path)[1])
+
     def stats(self) -> dict:
         """Article count and counts by product, most common first, and the
         fields an index made by an older version lacks (``missing_fields``)."""
