@@ -133,3 +133,75 @@ def test_similar_benchmark_scores_the_groups_and_times_related(graph, tmp_path):
                           "--judgments", str(tmp_path / "absent.jsonl")], capture_output=True, text=True)
     assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
         f"error: cannot read {tmp_path / 'absent.jsonl'}: No such file or directory"]
+
+
+# --- the command line ---------------------------------------------------
+
+def run(*args):
+    from click.testing import CliRunner
+
+    from kbsearch.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_cli_related_text(graph):
+    r = run("related", "KB700001", "--index", graph)
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[:5] == ["Q700001  Event 3031 When SMS Clients Log On",
+                         "cites     Q700003  How to Turn On Redirector Logging",
+                         "cites     Q799999  Redirector Fixes in a Service Pack Not in This Index  (not indexed)",
+                         "cites     Q700002  Event Log Is Full Message Appears at Startup",
+                         "cited by  none"]
+    assert lines[5].startswith("similar   Q700005  Remote Event Viewer Logs Warning 3031  ")
+    assert all(line.startswith("similar   Q7") for line in lines[5:]) and len(lines) > 6
+
+
+def test_cli_related_json_and_limit(graph):
+    r = run("related", "700002", "--json", "--limit", "1", "--index", graph)
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["id"] == "Q700002"
+    assert [c["id"] for c in d["cited_by"]] == ["Q700001", "Q700004"]
+    assert len(d["similar"]) == 1 and d["similar"][0]["id"] != "Q700002"
+
+
+def test_cli_related_cited_by_text_stops_at_the_limit(graph):
+    r = run("related", "Q700002", "-n", "1", "--index", graph)
+    assert "\ncited by  Q700001  Event 3031 When SMS Clients Log On\n" \
+           "cited by  ... and 1 more (--json lists them all)\n" in r.output
+    r = run("related", "Q700002", "-n", "0", "--index", graph)
+    assert r.output.splitlines()[-2:] == ["cited by  ... and 2 more (--json lists them all)", "similar   none"]
+
+
+def test_cli_related_unknown_article_is_one_line(graph):
+    from click.testing import CliRunner
+
+    from kbsearch.cli import cli
+
+    r = CliRunner().invoke(cli, ["related", "Q712345", "--index", str(graph)])
+    assert r.exit_code == 1
+    assert r.output.strip().splitlines() == [f"Error: article Q712345 is not in the index at {graph}"]
+
+
+def test_show_ends_with_the_cited_by_line(graph, tmp_path):
+    r = run("show", "Q700002", "--index", graph)
+    assert r.exit_code == 0
+    assert r.output.startswith("DOCUMENT:Q700002")
+    assert r.output.endswith("\n\nCited by 2: Q700001, Q700004\n")
+    assert run("show", "Q700001", "--index", graph).output.endswith("\nCited by 0.\n")
+    d = json.loads(run("show", "Q700002", "--json", "--index", graph).output)
+    assert d["cited_by"] == [{"id": "Q700001", "title": "Event 3031 When SMS Clients Log On"},
+                             {"id": "Q700004", "title": "Event Log Size Cannot Be Changed"}]
+
+
+def test_show_names_the_first_five_citing_articles_then_how_many_more(tmp_path):
+    cite = ("For more information, see the following article in the Microsoft Knowledge Base:\n\n"
+            "   Q710000 Printer Ports Are Lost")
+    ix = _index_articles(tmp_path, {
+        710000: ("Printer Ports Are Lost", {"SYMPTOMS": "Printer ports are lost after an upgrade."}),
+        **{710000 + i: (f"Printer Problem Number {i}", {"SYMPTOMS": "The printer fails.", "MORE INFORMATION": cite})
+           for i in range(1, 8)}})
+    r = run("show", "710000", "--index", ix)
+    assert r.output.splitlines()[-1] == "Cited by 7: Q710001, Q710002, Q710003, Q710004, Q710005 and 2 more"
