@@ -2,8 +2,8 @@
 
 The citation graph comes from the article's own text (what it cites, in its
 order) and the index's ``cites`` field (what cites it). *Similar* articles
-are found from the article's distinctive words (title, SYMPTOMS prose, the
-messages SYMPTOMS shows, query words; messages and title count more),
+are found from the article's distinctive words (title, SYMPTOMS or else its
+SUMMARY, the messages SYMPTOMS shows, query words; messages and title count more),
 weighted tf·idf: BM25 over the ``body`` composite for them, plus BM25 over
 the ``message`` field for its messages' words, scored over whole posting
 arrays, then the best few re-scored on the word pairs of its title and
@@ -18,7 +18,7 @@ import numpy as np
 
 from . import engine
 from .analysis import analyze_list
-from .article import SYMPTOM_SECTIONS, Article, normalize_id, parse_article, reference_runs
+from .article import Article, normalize_id, parse_article, reference_runs
 from .errors import KBSearchError
 from .ranking import evidence as ev
 from .ranking.config import DEFAULT, DEFAULT_SIMILAR, RankingConfig, SimilarConfig
@@ -103,23 +103,24 @@ def cited_by(eng: engine.Engine, docnum: int) -> list[Linked]:
 
 
 def _sources(art: Article) -> dict[str, list[str]]:
-    """The texts that say what problem ``art`` is about, by kind."""
-    out: dict[str, list[str]] = {"title": [art.title], "symptoms": [], "message": list(art.messages),
-                                 "query words": [art.query_words] if art.query_words else []}
-    for sec in art.sections:
-        if sec.name in SYMPTOM_SECTIONS:
-            out["symptoms"] += [text for text, ref in reference_runs(sec.text) if not ref]
-    return out
+    """The texts that say what problem ``art`` is about, by kind: its title,
+    its lead (SYMPTOMS, or for an article without one its SUMMARY, else its
+    first section; without the paragraphs that point to other articles),
+    the messages SYMPTOMS shows, and its "Additional query words"."""
+    sections, _ = ev.lead(art)
+    return {"title": [art.title], "message": list(art.messages),
+            "lead": [text for sec in sections for text, ref in reference_runs(sec.text) if not ref],
+            "query words": [art.query_words] if art.query_words else []}
 
 
 def distinctive_terms(eng: engine.Engine, art: Article, cfg: SimilarConfig = DEFAULT_SIMILAR) -> dict[str, float]:
     """``{term: weight}``: the ``cfg.terms`` terms that best tell ``art``'s
     problem apart: (1 + ln tf) × idf, where tf counts each occurrence by the
-    weight of where it stands (title, SYMPTOMS, messages, query words).
+    weight of where it stands (title, lead, messages, query words).
     Terms only the article itself has (or none has) find nothing and are
     left out."""
     tf: dict[str, float] = {}
-    weights = {"title": cfg.title, "symptoms": cfg.symptoms, "message": cfg.message, "query words": cfg.query_words}
+    weights = {"title": cfg.title, "lead": cfg.lead, "message": cfg.message, "query words": cfg.query_words}
     for kind, texts in _sources(art).items():
         w = weights[kind]
         if w <= 0:

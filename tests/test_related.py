@@ -135,6 +135,25 @@ def test_similar_benchmark_scores_the_groups_and_times_related(graph, tmp_path):
         f"error: cannot read {tmp_path / 'absent.jsonl'}: No such file or directory"]
 
 
+def test_an_article_without_symptoms_is_described_by_its_summary(tmp_path):
+    # Titles alone point to Q720003; the summaries say both are about dumpster retention.
+    ix = _index_articles(tmp_path, {
+        720001: ("How to Change a Setting on the Server", {
+            "SUMMARY": "This article describes how to set the deleted item retention period of the dumpster\n"
+                       "on the private information store."}),
+        720002: ("Mailbox Options Explained", {
+            "SUMMARY": "The dumpster keeps deleted items for the retention period you set on the private\n"
+                       "information store."}),
+        720003: ("How to Change a Setting on the Server Console", {
+            "SUMMARY": "This article lists the keyboard shortcuts of the console."}),
+        # everyday title words, as in the archive
+        **{720010 + i: (f"How to Change the {w} Setting on the Server", {"SUMMARY": f"The {w} setting explained."})
+           for i, w in enumerate(("Modem", "Printer", "Display", "Network", "Sound", "Mouse"))},
+    })
+    with KnowledgeBase.open(ix) as kb:
+        assert [s.id for s in kb.related("Q720001").similar][0] == "Q720002"
+
+
 # --- the command line ---------------------------------------------------
 
 def run(*args):

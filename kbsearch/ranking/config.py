@@ -81,8 +81,8 @@ class SimilarConfig:
     article's words count towards its query, and how many terms it keeps."""
 
     title: float = 2.0                   # a title word counts as this many occurrences
-    symptoms: float = 1.0                # a word of SYMPTOMS' prose
-    message: float = 2.0                 # a word of a message SYMPTOMS shows
+    lead: float = 1.0                    # a word of SYMPTOMS (its messages too), else of SUMMARY, else the first section
+    message: float = 2.0                 # a word of a message SYMPTOMS shows, again
     query_words: float = 1.0             # a word of "Additional query words"
     terms: int = 30                      # the most distinctive terms kept (tf x idf)
     message_field: float = 2.0           # BM25 over the ``message`` field for the words of its messages, × this
