@@ -147,6 +147,7 @@ def cli():
     kbsearch "redirector unable to delete"     rank articles for a symptom
     kbsearch index PATH...                     add article files to the index
     kbsearch show Q168845                      print one article
+    kbsearch related Q168845                   what it cites, what cites it, similar articles
     kbsearch stats                             what the index holds
     """
 
@@ -439,12 +440,13 @@ def fetch(url, folder, quiet, as_json, index_dir):
 @json_option
 @index_option
 def show(article_id, as_json, index_dir):
-    """Print one article: Q168845, 168845 or KB168845."""
+    """Print one article: Q168845, 168845 or KB168845, then the articles that cite it."""
     from .errors import KBSearchError
 
     kb = _open(index_dir)
     try:
         art = kb.get(article_id)
+        citing = kb.cited_by(art.id)
     except KBSearchError as e:
         raise _fail(e)
     finally:
@@ -452,9 +454,59 @@ def show(article_id, as_json, index_dir):
     if as_json:
         from .article import article_dict
 
-        _dump(article_dict(art))
+        _dump({**article_dict(art), "cited_by": [{"id": c.id, "title": c.title} for c in citing]})
         return
     click.echo(art.text.rstrip("\n"))
+    click.echo("\n" + _cited_by_line(citing))
+
+
+# The ids the ``Cited by`` line under ``show`` names before "and N more".
+CITED_BY_SHOWN = 5
+
+
+def _cited_by_line(citing: list) -> str:
+    """``Cited by 7: Q1, Q2, Q3, Q4, Q5 and 2 more`` (``Cited by 0.`` when none)."""
+    if not citing:
+        return "Cited by 0."
+    ids = ", ".join(c.id for c in citing[:CITED_BY_SHOWN])
+    more = len(citing) - CITED_BY_SHOWN
+    return f"Cited by {len(citing)}: {ids}" + (f" and {more} more" if more > 0 else "")
+
+
+@cli.command()
+@click.argument("article_id")
+@click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(0, 1000),
+              help="How many similar articles (and cited-by lines in text).")
+@json_option
+@index_option
+def related(article_id, limit, as_json, index_dir):
+    """What ARTICLE_ID cites, what cites it, and the articles about the same problem."""
+    from .errors import KBSearchError
+
+    kb = _open(index_dir)
+    try:
+        rel = kb.related(article_id, limit=limit)
+    except KBSearchError as e:
+        raise _fail(e)
+    finally:
+        kb.close()
+    if as_json:
+        _dump(rel.to_dict())
+        return
+    click.echo(f"{click.style(rel.id, fg='cyan')}  {click.style(rel.title, bold=True)}")
+    # One line per related article, labelled with the relation (grep-able).
+    for label, items, total in (("cites", rel.cites, len(rel.cites)),
+                                ("cited by", rel.cited_by[:limit], len(rel.cited_by)),
+                                ("similar", rel.similar, len(rel.similar))):
+        for c in items:
+            extra = "  (not indexed)" if not getattr(c, "indexed", True) else ""
+            if hasattr(c, "score"):
+                extra = "  " + click.style(f"{c.score:.2f}", dim=True)
+            click.echo(f"{label:<9} {click.style(c.id, fg='cyan')}  {c.title}{extra}")
+        if total > len(items):
+            click.echo(f"{label:<9} ... and {total - len(items)} more (--json lists them all)")
+        elif not total:
+            click.echo(f"{label:<9} none")
 
 
 @cli.command()

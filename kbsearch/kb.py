@@ -153,6 +153,20 @@ class KnowledgeBase:
         art.encoding = stored.get("encoding", art.encoding)
         return art
 
+    def related(self, article_id: str, limit: int = 10) -> "related.Related":
+        """What article ``article_id`` cites (in its order), the live articles
+        that cite it, and the ``limit`` articles most like it (``similar``)."""
+        from . import related as rel
+
+        return rel.related(self.engine, article_id, limit, self.path, ranking=self.ranking)
+
+    def cited_by(self, article_id: str) -> "list[related.Linked]":
+        """The live articles that cite ``article_id``, by article number."""
+        from . import related as rel
+
+        eng = self.engine
+        return rel.cited_by(eng, rel.docnum_of(eng, article_id, self.path)[1])
+
     def stats(self) -> dict:
         """Article count; counts by product, issue type and keyword, most
         common first (what ``--product``, ``--keyword`` and the facets

@@ -73,3 +73,22 @@ class IndexWeights:
 
 
 INDEX_DEFAULT = IndexWeights()
+
+
+@dataclass(frozen=True)
+class SimilarConfig:
+    """The weights of "more like this" (:mod:`kbsearch.related`): where an
+    article's words count towards its query, and how many terms it keeps."""
+
+    title: float = 2.0                   # a title word counts as this many occurrences
+    lead: float = 1.0                    # a word of SYMPTOMS (its messages too), else of SUMMARY, else the first section
+    message: float = 2.0                 # a word of a message SYMPTOMS shows, again
+    query_words: float = 1.0             # a word of "Additional query words"
+    terms: int = 30                      # the most distinctive terms kept (tf x idf)
+    message_field: float = 2.0           # BM25 over the ``message`` field for the words of its messages, × this
+    rerank_depth: int = 50               # the best articles re-scored on phrase evidence
+    phrase: float = 1.0                  # lift by the share of its title's and messages' word pairs found together
+    phrase_pairs: int = 40               # the most distinctive pairs (idf sum) looked for
+
+
+DEFAULT_SIMILAR = SimilarConfig()
