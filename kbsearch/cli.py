@@ -160,9 +160,10 @@ def cli():
 @click.option("--explain", is_flag=True, help="Show which terms, sections and factors made each score.")
 @click.option("--vocabulary/--no-vocabulary", default=True, show_default=True,
               help="Let query words also match the KB's words for them (nt4: NT 4.0, freezes: hangs).")
+@click.option("--exact", is_flag=True, help="Search the words as typed: no typo correction (redirecter stays).")
 @json_option
 @index_option
-def search(query, limit, product, version, keyword, explain, vocabulary, as_json, index_dir):
+def search(query, limit, product, version, keyword, explain, vocabulary, exact, as_json, index_dir):
     """Rank articles for QUERY: free text, an article number, or Whoosh syntax.
 
     Syntax fields: body (default), title, symptoms, message (the messages
@@ -175,7 +176,7 @@ def search(query, limit, product, version, keyword, explain, vocabulary, as_json
     kb = _open(index_dir)
     try:
         res = kb.results(text, limit=limit, product=product, version=version, keyword=keyword, explain=explain,
-                         vocabulary=vocabulary)
+                         vocabulary=vocabulary, exact=exact)
     except KBSearchError as e:
         raise _fail(e)
     finally:
@@ -183,6 +184,10 @@ def search(query, limit, product, version, keyword, explain, vocabulary, as_json
     if as_json:
         _dump(res.to_dict())
         return
+    if res.corrected:
+        click.echo(f"Showing results for: {res.corrected}", err=True)
+    if res.suggestion:
+        click.echo(f"Did you mean: {res.suggestion}", err=True)
     if not res.hits:
         click.echo("No matching articles.", err=True)
         return

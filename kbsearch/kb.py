@@ -115,23 +115,26 @@ class KnowledgeBase:
     def search(self, text: str, limit: int = 10, product: str | None = None,
                version: str | None = None, keyword: str | None = None,
                explain: bool = False, exclude: Iterable[str] = (),
-               vocabulary: bool = True) -> list[search.Hit]:
+               vocabulary: bool = True, exact: bool = False) -> list[search.Hit]:
         """The best ``limit`` articles for ``text``, best first.
 
         ``exclude``: article ids to treat as not indexed (left out, and their
         citations of other articles ignored). ``vocabulary=False``: match the
         query's words as typed, without the KB's words for them
-        ("nt4" -> "NT 4.0", "freezes" -> "hangs").
+        ("nt4" -> "NT 4.0", "freezes" -> "hangs"). ``exact=True``: no typo
+        correction ("redirecter" is not read as "redirector").
         """
-        return self.results(text, limit, product, version, keyword, explain, exclude, vocabulary).hits
+        return self.results(text, limit, product, version, keyword, explain, exclude, vocabulary, exact).hits
 
     def results(self, text: str, limit: int = 10, product: str | None = None,
                 version: str | None = None, keyword: str | None = None,
                 explain: bool = False, exclude: Iterable[str] = (),
-                vocabulary: bool = True) -> search.Results:
-        """Like :meth:`search`, with the total number of matching articles."""
+                vocabulary: bool = True, exact: bool = False) -> search.Results:
+        """Like :meth:`search`, with the total number of matching articles
+        and the spelling correction or suggestion made (``corrected``,
+        ``suggestion``)."""
         return search.search(self.engine, text, limit, product, version, keyword, explain, exclude, vocabulary,
-                             self.ranking)
+                             self.ranking, exact=exact)
 
     def get(self, article_id: str) -> Article:
         """The parsed article ``Q168845`` (also ``168845`` or ``KB168845``)."""
