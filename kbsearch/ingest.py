@@ -246,7 +246,7 @@ def article_document(art: Article, source: str, stamp: str, weights: IndexWeight
         "date": date,
         "cites": " ".join(terms.cites_term(c.id) for c in art.citations),
         "anchor": " ".join(anchor_terms(art)),
-        "words": " ".join(sorted(surface_words(art.text))),
+        "words": " ".join(sorted(surface_words(art.text, min_len=4))),
         "source": source,
         "stamp": stamp,
         "prodname": art.product or "(none)",
