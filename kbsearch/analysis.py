@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import Stemmer
 
 __all__ = ["STOP_WORDS", "UNSTEMMED", "analyze", "analyze_list", "analyze_pieces", "analyze_spans", "stem",
-           "stemmed"]
+           "stemmed", "surface_words"]
 
 # Function words that carry no evidence on their own. Negations ("not",
 # "no", "cannot") are kept: error messages turn on them.
@@ -144,6 +144,18 @@ def analyze_spans(text: str, start: int = 0) -> Iterator[tuple[int, str, int, in
             last = p
         # Advance as far as analyze() did: one token may span several positions.
         pos = max(last + 1, pos + _width(m.group()))
+
+
+# A run of letters as written (no digits, dots, underscores or hyphens inside).
+_LETTERS_RE = re.compile(r"[^\W\d_]+")
+
+
+def surface_words(text: str, min_len: int = 3) -> set[str]:
+    """The distinct plain words of ``text`` as written, lower-cased and
+    unstemmed (apostrophes dropped: "can't" is "cant"), at least ``min_len``
+    letters: the spelling vocabulary (:mod:`kbsearch.spelling`). The parts
+    of a joined token count ("perfctrs.dll" gives "perfctrs" and "dll")."""
+    return {w for w in _LETTERS_RE.findall(_APOS_RE.sub("", text.lower())) if len(w) >= min_len}
 
 
 def _width(tok: str) -> int:

@@ -168,6 +168,7 @@ def _search_options(f):
         click.option("--explain", is_flag=True, help="Show which terms, sections and factors made each score."),
         click.option("--vocabulary/--no-vocabulary", default=True, show_default=True,
                      help="Let query words also match the KB's words for them (nt4: NT 4.0, freezes: hangs)."),
+        click.option("--exact", is_flag=True, help="Search the words as typed: no typo correction (redirecter stays)."),
         index_option,
     ]
     for option in reversed(options):
@@ -199,6 +200,10 @@ def search(query, index_dir, as_json, **options):
     if as_json:
         _dump(res.to_dict())
         return
+    if res.corrected:
+        click.echo(f"Showing results for: {res.corrected}", err=True)
+    if res.suggestion:
+        click.echo(f"Did you mean: {res.suggestion}", err=True)
     if not res.hits:
         click.echo("No matching articles." if not res.offset or not res.total
                    else f"No hits past the first {res.total} matches.", err=True)

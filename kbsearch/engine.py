@@ -141,6 +141,16 @@ class _PreAnalyzedText(wf.TEXT):
         return terms, list(weights.values()), wi.encode_positions(poses.values()), length
 
 
+class _WordSet(wf.KEYWORD):
+    """A KEYWORD field of distinct space-separated words, indexed without
+    Whoosh's tokenizer and Token objects (an article has ~175 such words:
+    the tokenizer cost 4% of a build)."""
+
+    def index(self, value, **kwargs):
+        one = next(iter(super().index("x", **kwargs)))[3]  # how the format writes one occurrence
+        return ((w.encode("utf-8"), 1, 1.0, one) for w in dict.fromkeys(value.split()))
+
+
 def make_schema() -> wf.Schema:
     """The index schema; see the README for what each field holds."""
     return wf.Schema(
@@ -157,6 +167,10 @@ def make_schema() -> wf.Schema:
         date=wf.ID(stored=True, sortable=True),
         cites=wf.KEYWORD(lowercase=True),
         anchor=wf.KEYWORD(),
+        # Each article's distinct surface words (:func:`analysis.surface_words`):
+        # their document frequencies are the spelling vocabulary, kept by
+        # Whoosh as segments are added, merged and deleted from.
+        words=_WordSet(),
         source=wf.ID(stored=True, sortable=True),
         stamp=wf.ID(sortable=True),
         prodname=wf.ID(sortable=True),
@@ -517,6 +531,7 @@ class Engine:
         self._docnums: dict[str, int | None] = {}
         self._field_terms: dict[str, dict[str, int]] = {}
         self._facets: Facets | None = None
+        self._lexicons: dict[str, list[str]] = {}
 
     # Array access for the ranking layer.
 
@@ -602,6 +617,30 @@ class Engine:
         cache[key] = result
         self._cached_postings += size
         return result
+
+    def live_frequency(self, fieldname: str, term: str) -> int:
+        """How many live documents have ``term`` in ``fieldname``: the
+        document frequency, less deleted documents a merge has not yet
+        dropped (read from the postings only when there are any)."""
+        n = self.doc_frequency(fieldname, term)
+        live = self.live_mask()
+        if n and live is not None:
+            p = self.postings(fieldname, term)
+            n = int(live[p.ids].sum()) if p is not None else 0
+        return n
+
+    def lexicon(self, fieldname: str) -> list[str]:
+        """Every term of ``fieldname`` (deleted documents' terms included
+        until a merge), read segment by segment: Whoosh's merged reader is
+        ten times slower. Kept per open index."""
+        got = self._lexicons.get(fieldname)
+        if got is None:
+            words: set[str] = set()
+            if fieldname in self.schema:
+                for r, _ in self._leaves():
+                    words.update(t.decode("utf-8") if isinstance(t, bytes) else t for t in r.lexicon(fieldname))
+            got = self._lexicons[fieldname] = sorted(words)
+        return got
 
     def filter_mask(self, q) -> np.ndarray:
         """A boolean array: which documents match query ``q`` (e.g. filters)."""

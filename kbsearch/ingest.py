@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from . import engine, terms
-from .analysis import analyze_list, analyze_pieces
+from .analysis import analyze_list, analyze_pieces, surface_words
 from .article import (SYMPTOM_SECTIONS, Article, NotAnArticle, parse_article, prose_indent, reference_runs,
                       symptom_pieces)
 from .errors import KBSearchError
@@ -246,6 +246,7 @@ def article_document(art: Article, source: str, stamp: str, weights: IndexWeight
         "date": date,
         "cites": " ".join(terms.cites_term(c.id) for c in art.citations),
         "anchor": " ".join(anchor_terms(art)),
+        "words": " ".join(sorted(surface_words(art.text, min_len=4))),
         "source": source,
         "stamp": stamp,
         "prodname": art.product or "(none)",

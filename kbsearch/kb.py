@@ -124,8 +124,9 @@ class KnowledgeBase:
         citations of other articles ignored). ``vocabulary=False``: match the
         query's words as typed, without the KB's words for them
         ("nt4" -> "NT 4.0", "freezes" -> "hangs"). Also ``since``/``until``
-        (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``), ``offset`` (the next page)
-        and ``facets`` (see :meth:`results`).
+        (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``), ``offset`` (the next page),
+        ``facets`` and ``exact`` (no typo correction: "redirecter" is not read
+        as "redirector"); see :meth:`results`.
         """
         return self.results(text, limit, product, version, keyword, explain, exclude, vocabulary, **more).hits
 
@@ -133,11 +134,13 @@ class KnowledgeBase:
                 version: str | None = None, keyword: str | None = None,
                 explain: bool = False, exclude: Iterable[str] = (),
                 vocabulary: bool = True, *, since: str | None = None, until: str | None = None,
-                offset: int = 0, facets: bool = False) -> search.Results:
-        """Like :meth:`search`, with the total number of matching articles
-        (and, with ``facets``, their counts by product, year and issue type)."""
+                offset: int = 0, facets: bool = False, exact: bool = False) -> search.Results:
+        """Like :meth:`search`, with the total number of matching articles,
+        the spelling correction or suggestion made (``corrected``,
+        ``suggestion``) and, with ``facets``, the matches' counts by product,
+        year and issue type."""
         return search.search(self.engine, text, limit, product, version, keyword, explain, exclude, vocabulary,
-                             self.ranking, since=since, until=until, offset=offset, facets=facets)
+                             self.ranking, since=since, until=until, offset=offset, facets=facets, exact=exact)
 
     def get(self, article_id: str) -> Article:
         """The parsed article ``Q168845`` (also ``168845`` or ``KB168845``)."""

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from . import engine, terms
+from . import engine, spelling, terms
 from .analysis import UNSTEMMED, analyze_spans, stemmed
 from .article import Article, normalize_id, parse_article
 from .errors import KBSearchError
@@ -98,10 +98,14 @@ class Results:
     offset: int = 0
     # Counts of every match by product, year and issue type, when asked for.
     facets: dict[str, dict[str, int]] | None = None
+    # The query as searched, when typos were corrected (else None), and a
+    # close query worth trying (else None); see :mod:`kbsearch.spelling`.
+    corrected: str | None = None
+    suggestion: str | None = None
 
     def to_dict(self) -> dict:
-        d = {"query": self.query, "total": self.total, "offset": self.offset,
-             "hits": [h.to_dict() for h in self.hits]}
+        d = {"query": self.query, "total": self.total, "offset": self.offset, "corrected": self.corrected,
+             "suggestion": self.suggestion, "hits": [h.to_dict() for h in self.hits]}
         if self.facets is not None:
             d["facets"] = self.facets
         return d
@@ -133,7 +137,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
            version: str | None = None, keyword: str | None = None,
            explain: bool = False, exclude: Iterable[str] = (), vocabulary: bool = True,
            config: RankingConfig = DEFAULT, *, since: str | None = None, until: str | None = None,
-           offset: int = 0, facets: bool = False) -> Results:
+           offset: int = 0, facets: bool = False, exact: bool = False) -> Results:
     """Rank the index's articles for ``text``; see the module docstring.
 
     ``since``/``until``: only articles dated in that range (``YYYY``,
@@ -152,6 +156,10 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     the results, and their citations and the topics they give other articles
     do not count (how relevance judgments that drop a query's source article
     are scored fairly).
+
+    ``exact``: search free text as typed; otherwise a misspelled word is read
+    as the close word the archive uses (:mod:`kbsearch.spelling`), and the
+    results say so (``corrected``).
     """
     query = _clean(text)
     if limit < 1:
@@ -170,6 +178,8 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     # first: whoever typed a number wants that article.
     syntax = uses_syntax(query)
     whole = normalize_id(query)
+    spell = spelling.check(eng, query) if not syntax and whole is None else spelling.Spelling(None, None)
+    corrected = None if exact else spell.corrected
     named = [whole] if whole else [] if syntax else [f"Q{int(m.group(1))}" for m in _NAMED_ID_RE.finditer(query)]
     pinned = [d for d in dict.fromkeys(eng.docnum_for(i) for i in named)
               if d is not None and d not in excluded]
@@ -192,7 +202,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
             total -= sum(1 for d in gone if eng.doc_matches(d, q))
         breakdowns = {c.docnum: Breakdown(SYNTAX, "bm25f", c.score) for c in cands}
     else:
-        spans = _as_indexed(eng, query_terms(query, vocabulary))
+        spans = _as_indexed(eng, query_terms(corrected or query, vocabulary))
         words = list(dict.fromkeys(q.term for q in spans))
         if not words and whole is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")
@@ -228,7 +238,13 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
         found = ev.gather(eng, config, qterms, excluded)
     hits = [_hit(eng, config, c, set(words), breakdowns.get(c.docnum), found if explain else None)
             for c in cands]
-    return Results(query=text, total=total, hits=hits, offset=offset, facets=counts)
+    # Suggested: what correction would have searched, under ``exact``; a
+    # close query when few articles match.
+    suggestion = spell.corrected if exact else None
+    if suggestion is None and total < limit and not syntax and whole is None:
+        suggestion = spelling.check(eng, query, suggest=True).suggestion
+    return Results(query=text, total=total, hits=hits, offset=offset, facets=counts, corrected=corrected,
+                   suggestion=suggestion)
 
 
 def _id_value(m: re.Match) -> str:

@@ -13,6 +13,10 @@ KEYWORD_FIELDS = ("version", "keyword", "tag", "issue", "cites", "id", "date")
 # highlighted from).
 WORD_FIELDS = ("body", "title", "symptoms", "message")
 
+# The field of each article's distinct surface words (lower-cased, as
+# written): the spelling vocabulary (:mod:`kbsearch.spelling`).
+WORDS_FIELD = "words"
+
 # ``anchor`` terms are ``<word>@<cited id>``: a query word finds the articles
 # whose citing articles give them a topic with that word ("For more
 # information about <topic>, click ..."), and which citing article said so.

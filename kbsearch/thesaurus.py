@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .analysis import stem
 
-__all__ = ["QueryTerm", "code_forms", "expand", "JARGON_WEIGHT"]
+__all__ = ["QueryTerm", "code_forms", "expand", "knows", "JARGON_WEIGHT"]
 
 # Weight of a KB term standing in for a user's word that it usually, but not
 # always, means ("crash" -> "access violation").
@@ -186,6 +186,7 @@ def _tables() -> dict[str, dict[str, float]]:
 
 _ALTERNATIVES = _tables()
 assert all(stem(w) == w for w in _ALTERNATIVES), "thesaurus words must be analysed terms"
+_KNOWN = frozenset(_ALTERNATIVES) | {a for alts in _ALTERNATIVES.values() for a in alts}
 
 
 def expand(spans: list[tuple[int, str, int, int]],
@@ -237,6 +238,13 @@ def expand(spans: list[tuple[int, str, int, int]],
     for qt, d in zip(out, alts):
         qt.alternatives = tuple(d.items())
     return out
+
+
+def knows(term: str) -> bool:
+    """Whether the analysed ``term`` is a word of these tables (a user's
+    word or the KB's word for it, a compact product token): such a word is
+    never taken for a typo."""
+    return term in _KNOWN or _split_compact(term) is not None
 
 
 def code_forms(term: str) -> list[str]:

@@ -159,3 +159,21 @@ def test_snippets_on_the_archive_are_never_the_title(archive_kb):
     for q in ("wins replication", "dr watson", "redirector unable to delete", "XADM mailbox"):
         for h in archive_kb.search(q, limit=10):
             assert h.snippet and h.snippet.strip(" …") != h.title.strip() and not h.title.startswith(h.snippet)
+
+
+def test_typos_are_corrected_on_the_archive(archive_kb):
+    res = archive_kb.results("redirecter unable to delet")
+    assert res.corrected == "redirector unable to delete"
+    assert "Q168845" in [h.id for h in res.hits]
+    assert res.hits[0].id == "Q168845"
+    res = archive_kb.results("exchnage server wont start")
+    assert res.corrected == "exchange server wont start"
+    assert all("Exchange" in h.product for h in res.hits[:5])
+    exact = archive_kb.results("exchnage server wont start", exact=True)
+    assert exact.corrected is None and exact.suggestion == "exchange server wont start"
+
+
+def test_clean_queries_are_not_corrected_on_the_archive(archive_kb):
+    for q in ("redirector unable to delete", "client.lkp not updated error 32", "0x0000000a perfctrs.dll iis4",
+              "wins nt4 dhcp server service dies"):
+        assert archive_kb.results(q).corrected is None

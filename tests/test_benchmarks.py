@@ -306,3 +306,35 @@ def test_without_tantivy_the_table_has_the_two_peers_and_says_why(peers, monkeyp
 ])
 def test_tantivy_query_text_keeps_words_and_drops_syntax(peers, query, text):
     assert peers.tantivy_query_text(query) == text
+
+
+# --- typos.py ---------------------------------------------------------------------
+
+def test_typos_puts_one_seeded_edit_in_one_long_word():
+    from kbsearch.spelling import _distance
+
+    typos = bench_module("typos")
+    seen = set()
+    for seed in range(20):
+        q = "redirector unable to delete the file on nt4 server"
+        t = typos.add_typo(q, seed)
+        assert t == typos.add_typo(q, seed)  # the same typo for the same seed
+        changed = [(a, b) for a, b in zip(q.split(), t.split()) if a != b]
+        assert len(changed) == 1
+        a, b = changed[0]
+        assert len(a) >= 5 and _distance(a, b, 2) == 1
+        seen.add(t)
+    assert len(seen) > 5
+    assert typos.add_typo("nt4 wins 0x0000000a perfctrs.dll", 1) == "nt4 wins 0x0000000a perfctrs.dll"
+
+
+def test_typos_script_reports_both_ways(seed_index, tmp_path):
+    j = tmp_path / "dev-t.jsonl"
+    j.write_text('{"query": "redirector unable to delete", "relevant": ["Q168845"]}\n'
+                 '{"query": "client.lkp not updated error 32", "relevant": ["Q280515"], "exclude": ["Q168845"]}\n')
+    r = run("typos.py", "--index", seed_index, "--judgments", j, "--seed", 3)
+    assert r.returncode == 0, r.stderr
+    row = [line for line in r.stdout.splitlines() if "dev-t.jsonl" in line][0]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1:4] == ["2", "2", "1.000"]  # queries, with a typo, clean MRR without correction
+    assert cells[5] == "+0.000"  # clean queries: the same with correction on
