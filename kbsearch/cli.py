@@ -129,6 +129,20 @@ def _open(index_dir):
         raise _fail(e)
 
 
+def _with_kb(index_dir, call):
+    """Open the index, return ``call(kb)`` and close it; an expected failure
+    is one line (exit 1)."""
+    from .errors import KBSearchError
+
+    kb = _open(index_dir)
+    try:
+        return call(kb)
+    except KBSearchError as e:
+        raise _fail(e)
+    finally:
+        kb.close()
+
+
 def _dump(obj) -> None:
     click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
 
@@ -187,16 +201,9 @@ def search(query, index_dir, as_json, **options):
     SYMPTOMS shows or quotes), product, version, keyword, tag, issue, cites, id, date;
     e.g. message:"access is denied", title:printer, cites:152734.
     """
-    from .errors import KBSearchError
 
     text = " ".join(query)
-    kb = _open(index_dir)
-    try:
-        res = kb.results(text, **options)
-    except KBSearchError as e:
-        raise _fail(e)
-    finally:
-        kb.close()
+    res = _with_kb(index_dir, lambda kb: kb.results(text, **options))
     if as_json:
         _dump(res.to_dict())
         return
@@ -446,16 +453,8 @@ def fetch(url, folder, quiet, as_json, index_dir):
 @index_option
 def show(article_id, as_json, index_dir):
     """Print one article: Q168845, 168845 or KB168845, then the articles that cite it."""
-    from .errors import KBSearchError
 
-    kb = _open(index_dir)
-    try:
-        art = kb.get(article_id)
-        citing = kb.cited_by(art.id)
-    except KBSearchError as e:
-        raise _fail(e)
-    finally:
-        kb.close()
+    art, citing = _with_kb(index_dir, lambda kb: (art := kb.get(article_id), kb.cited_by(art.id)))
     if as_json:
         from .article import article_dict
 
@@ -486,15 +485,8 @@ def _cited_by_line(citing: list) -> str:
 @index_option
 def related(article_id, limit, as_json, index_dir):
     """What ARTICLE_ID cites, what cites it, and the articles about the same problem."""
-    from .errors import KBSearchError
 
-    kb = _open(index_dir)
-    try:
-        rel = kb.related(article_id, limit=limit)
-    except KBSearchError as e:
-        raise _fail(e)
-    finally:
-        kb.close()
+    rel = _with_kb(index_dir, lambda kb: kb.related(article_id, limit=limit))
     if as_json:
         _dump(rel.to_dict())
         return
@@ -521,11 +513,7 @@ def stats(as_json, index_dir):
     """What the index holds: articles by product, issue type and keyword
     (the values --product and --keyword take), their dates, and the fields
     an index made by an older kbsearch lacks (a --rebuild adds them)."""
-    kb = _open(index_dir)
-    try:
-        st = kb.stats()
-    finally:
-        kb.close()
+    st = _with_kb(index_dir, lambda kb: kb.stats())
     if as_json:
         _dump(st)
         return
@@ -561,15 +549,8 @@ def eval_(judgments, per_query, as_json, index_dir):
     as not indexed: neither hits nor citing evidence. Judgments none of whose
     relevant articles the index has are counted on stderr (they score 0).
     """
-    from .errors import KBSearchError
 
-    kb = _open(index_dir)
-    try:
-        scores = [kb.evaluate(j) for j in judgments]
-    except KBSearchError as e:
-        raise _fail(e)
-    finally:
-        kb.close()
+    scores = _with_kb(index_dir, lambda kb: [kb.evaluate(j) for j in judgments])
     for s in scores:
         if s.unindexed:
             click.echo(f"{s.name}: {s.unindexed} of {s.queries} judgments name no article in this index "
