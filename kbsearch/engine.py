@@ -839,12 +839,8 @@ class Engine:
         per open index): what a filter on the field can match."""
         got = self._field_terms.get(fieldname)
         if got is None:
-            got = {}
-            if fieldname in self.schema:
-                r = self._searcher.reader()
-                for t in r.lexicon(fieldname):
-                    got[t.decode("utf-8") if isinstance(t, bytes) else t] = r.doc_frequency(fieldname, t)
-            self._field_terms[fieldname] = got
+            freq = self._searcher.doc_frequency
+            got = self._field_terms[fieldname] = {t: freq(fieldname, t) for t in self.lexicon(fieldname)}
         return got
 
     def facets(self) -> Facets:

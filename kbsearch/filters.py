@@ -83,7 +83,7 @@ def why_empty(eng, filters: Filters) -> str:
 def _closest(eng, option: str, value: str) -> str:
     """The values of the filtered field closest to ``value``, as a hint."""
     if option == "--since/--until":
-        dates = [d for d in eng.field_terms("date") if d]
+        dates = [d for d in eng.lexicon("date") if d]
         return f"the articles are dated {min(dates)} to {max(dates)}" if dates else "no article has a date"
     want = value.strip().lower()
     if option == "--product":

@@ -181,7 +181,7 @@ class KnowledgeBase:
         live = eng.live_mask()
         facets = eng.facets().count(np.ones(eng.doc_count_all, dtype=bool) if live is None else live)
         keywords = dict(sorted(eng.field_terms("keyword").items(), key=lambda kv: (-kv[1], kv[0])))
-        dates = [d for d in eng.field_terms("date") if d]
+        dates = [d for d in eng.lexicon("date") if d]
         return {"articles": eng.doc_count, "index": self.path, "products": ordered,
                 "issue_types": facets["issue"], "keywords": keywords,
                 "dates": {"first": min(dates), "last": max(dates)} if dates else None,
