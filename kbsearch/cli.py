@@ -454,14 +454,12 @@ def fetch(url, folder, quiet, as_json, index_dir):
 def show(article_id, as_json, index_dir):
     """Print one article: Q168845, 168845 or KB168845, then the articles that cite it."""
 
-    art, citing = _with_kb(index_dir, lambda kb: (art := kb.get(article_id), kb.cited_by(art.id)))
+    record = _with_kb(index_dir, lambda kb: kb.article(article_id))
     if as_json:
-        from .article import article_dict
-
-        _dump({**article_dict(art), "cited_by": [{"id": c.id, "title": c.title} for c in citing]})
+        _dump(record.to_dict())
         return
-    click.echo(art.text.rstrip("\n"))
-    click.echo("\n" + _cited_by_line(citing))
+    click.echo(record.article.text.rstrip("\n"))
+    click.echo("\n" + _cited_by_line(record.cited_by))
 
 
 # The ids the ``Cited by`` line under ``show`` names before "and N more".

@@ -55,7 +55,7 @@ from whoosh.writing import SegmentWriter
 from . import terms
 from . import whoosh_internals as wi
 from .analysis import analyze_spans
-from .errors import KBSearchError
+from .errors import IndexUnavailable, KBSearchError
 
 INDEX_NAME = "kb"
 # Document frequencies (and the other per-word look-ups: in-links, citing
@@ -204,13 +204,13 @@ def open_index(path: str):
     """Open the index at ``path``; a one-line :class:`KBSearchError` if there is none."""
     wi.require_supported_whoosh()
     if not index_exists(path):
-        raise KBSearchError(
+        raise IndexUnavailable(
             f"no index at {path}: build one with 'kbsearch index PATH --index {path}'"
         )
     try:
         return windex.open_dir(path, indexname=INDEX_NAME)
     except (OSError, windex.IndexError, EOFError, ValueError) as e:
-        raise KBSearchError(f"cannot open index at {path}: {e}") from None
+        raise IndexUnavailable(f"cannot open index at {path}: {e}") from None
 
 
 # The write lock is an flock on ``kb_WRITELOCK``: the kernel drops it when the

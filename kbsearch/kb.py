@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from dataclasses import dataclass
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import numpy as np
 
 from . import engine, ingest, search
 from .article import Article, normalize_id, parse_article
-from .errors import KBSearchError
+from .errors import KBSearchError, NotFound
 from .ranking.config import DEFAULT, RankingConfig
 
 ENV_VAR = "KBSEARCH_INDEX"
@@ -41,6 +43,9 @@ class KnowledgeBase:
 
     >>> kb = KnowledgeBase.open("index")
     >>> [h.id for h in kb.search("redirector unable to delete", limit=3)]
+
+    One instance may be shared by threads (the servers do): its reads take
+    turns, since the open index keeps caches that are not thread-safe.
     """
 
     def __init__(self, path: str, ranking: RankingConfig = DEFAULT):
@@ -48,6 +53,7 @@ class KnowledgeBase:
         self.ranking = ranking
         self._engine: engine.Engine | None = None
         self._generation = -1
+        self._lock = threading.RLock()
 
     # --- opening -------------------------------------------------------
 
@@ -82,9 +88,10 @@ class KnowledgeBase:
         return ingest.index_paths(str(index_dir), [str(p) for p in paths], **kwargs)
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None
+        with self._lock:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
 
     def __enter__(self) -> "KnowledgeBase":
         return self
@@ -139,43 +146,56 @@ class KnowledgeBase:
         the spelling correction or suggestion made (``corrected``,
         ``suggestion``) and, with ``facets``, the matches' counts by product,
         year and issue type."""
-        return search.search(self.engine, text, limit, product, version, keyword, explain, exclude, vocabulary,
-                             self.ranking, since=since, until=until, offset=offset, facets=facets, exact=exact)
+        with self._lock:
+            return search.search(self.engine, text, limit, product, version, keyword, explain, exclude,
+                                 vocabulary, self.ranking, since=since, until=until, offset=offset,
+                                 facets=facets, exact=exact)
 
     def get(self, article_id: str) -> Article:
         """The parsed article ``Q168845`` (also ``168845`` or ``KB168845``)."""
-        aid = normalize_id(str(article_id))
-        if aid is None:
-            raise KBSearchError(f"not an article id: {article_id!r} (try Q168845)")
-        eng = self.engine  # one generation for both look-ups
-        docnum = eng.docnum_for(aid)
-        if docnum is None:
-            raise KBSearchError(f"article {aid} is not in the index at {self.path}")
-        stored = eng.stored(docnum)
+        from . import related as rel
+
+        with self._lock:
+            eng = self.engine  # one generation for both look-ups
+            stored = eng.stored(rel.docnum_of(eng, article_id, self.path)[1])
         art = parse_article(engine.unpack_text(stored["raw"]), source=stored.get("source", ""))
         art.encoding = stored.get("encoding", art.encoding)
         return art
+
+    def article(self, article_id: str) -> "ArticleRecord":
+        """The article and the live articles that cite it: what ``show``
+        prints, and the article endpoint and tool return."""
+        from . import related as rel
+
+        with self._lock:
+            art = self.get(article_id)
+            return ArticleRecord(art, rel.cited_by(self.engine, rel.docnum_of(self.engine, art.id, self.path)[1]))
 
     def related(self, article_id: str, limit: int = 10) -> "related.Related":
         """What article ``article_id`` cites (in its order), the live articles
         that cite it, and the ``limit`` articles most like it (``similar``)."""
         from . import related as rel
 
-        return rel.related(self.engine, article_id, limit, self.path, ranking=self.ranking)
+        with self._lock:
+            return rel.related(self.engine, article_id, limit, self.path, ranking=self.ranking)
 
     def cited_by(self, article_id: str) -> "list[related.Linked]":
         """The live articles that cite ``article_id``, by article number."""
         from . import related as rel
 
-        eng = self.engine
-        return rel.cited_by(eng, rel.docnum_of(eng, article_id, self.path)[1])
+        with self._lock:
+            eng = self.engine
+            return rel.cited_by(eng, rel.docnum_of(eng, article_id, self.path)[1])
 
     def stats(self) -> dict:
         """Article count; counts by product, issue type and keyword, most
         common first (what ``--product``, ``--keyword`` and the facets
         take); the articles' dates; and the fields an index made by an older
         version lacks (``missing_fields``)."""
-        eng = self.engine
+        with self._lock:
+            return self._stats(self.engine)
+
+    def _stats(self, eng: engine.Engine) -> dict:
         by_product = eng.count_by_product()
         ordered = dict(sorted(by_product.items(), key=lambda kv: (-kv[1], kv[0])))
         live = eng.live_mask()
@@ -194,13 +214,16 @@ class KnowledgeBase:
         def rank(q: str, k: int, exclude: frozenset[str]) -> list[str]:
             return [h.id for h in self.search(q, limit=k, exclude=exclude)]
 
-        def indexed(article_id: str) -> bool:
-            return self.engine.docnum_for(article_id) is not None
-
         return ev.evaluate(rank, ev.load_judgments(judgments_path), name=Path(judgments_path).name,
-                           indexed=indexed)
+                           indexed=self.exists)
 
     # --- writing -------------------------------------------------------
+
+    def exists(self, article_id: str) -> bool:
+        """Whether the index holds article ``article_id`` (any form ``get`` takes)."""
+        aid = normalize_id(str(article_id))
+        with self._lock:
+            return aid is not None and self.engine.docnum_for(aid) is not None
 
     def index(self, paths: Iterable[str], **kwargs) -> ingest.IndexReport:
         """Bring the index up to date with the article files under ``paths``.
@@ -213,3 +236,17 @@ class KnowledgeBase:
         report = ingest.index_paths(self.path, [str(p) for p in paths], **kwargs)
         self.close()  # reopened on next use (Engine.refresh keeps stale segment readers)
         return report
+
+
+@dataclass
+class ArticleRecord:
+    """One article and the live articles that cite it."""
+
+    article: Article
+    cited_by: "list[related.Linked]"
+
+    def to_dict(self) -> dict:
+        """The ``show --json`` document: every field of the article, then ``cited_by``."""
+        from .article import article_dict
+
+        return {**article_dict(self.article), "cited_by": [{"id": c.id, "title": c.title} for c in self.cited_by]}

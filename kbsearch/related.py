@@ -19,7 +19,7 @@ import numpy as np
 from . import engine
 from .analysis import analyze_list
 from .article import Article, normalize_id, parse_article, reference_runs
-from .errors import KBSearchError
+from .errors import KBSearchError, NotFound
 from .ranking import evidence as ev
 from .ranking.config import DEFAULT, DEFAULT_SIMILAR, RankingConfig, SimilarConfig
 
@@ -75,7 +75,7 @@ def docnum_of(eng: engine.Engine, article_id: str, where: str) -> tuple[str, int
         raise KBSearchError(f"not an article id: {article_id!r} (try Q168845)")
     docnum = eng.docnum_for(aid)
     if docnum is None:
-        raise KBSearchError(f"article {aid} is not in the index at {where}")
+        raise NotFound(f"article {aid} is not in the index at {where}")
     return aid, docnum
 
 
