@@ -338,3 +338,67 @@ def test_typos_script_reports_both_ways(seed_index, tmp_path):
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[1:4] == ["2", "2", "1.000"]  # queries, with a typo, clean MRR without correction
     assert cells[5] == "+0.000"  # clean queries: the same with correction on
+
+
+# --- serve.py ---------------------------------------------------------------------
+
+class _FakeApi:
+    """A loopback HTTP server answering /api/search as the results document,
+    except for the query "boom" (a 500), on keep-alive connections."""
+
+    def __enter__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlsplit
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                q = parse_qs(urlsplit(self.path).query).get("q", [""])[0]
+                status, body = (500, b"oops") if q == "boom" else (200, json.dumps(
+                    {"query": q, "total": 0, "offset": 0, "hits": []}).encode())
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_serve_clients_count_answers_and_errors():
+    serve = bench_module("serve")
+    with _FakeApi() as api:
+        assert serve.warm_http(api.port, ["a b", "c&d=é"]) == 0
+        assert serve.warm_http(api.port, ["a", "boom"]) == 1
+        good = serve.over_http(api.port, ["a b", "c&d=é"], clients=3, seconds=0.3)
+        assert good.errors == 0 and good.requests == len(good.latencies_ms) > 3
+        assert good.qps > 0 and good.p(50) <= good.p(95)
+        bad = serve.over_http(api.port, ["a", "boom"], clients=2, seconds=0.3)
+        assert bad.errors > 0 and bad.requests == bad.errors + len(bad.latencies_ms)
+        assert bad.first_errors[0].startswith("HTTP 500")
+    v = serve.verdict(good, [bad])
+    assert v["errors"] == bad.errors and not v["pass"]
+
+
+def test_serve_queries_are_a_seeded_mix_of_every_file(tmp_path):
+    serve = bench_module("serve")
+    files = []
+    for name, n in (("dev-a.jsonl", 30), ("dev-b.jsonl", 10)):
+        files.append(tmp_path / name)
+        files[-1].write_text("".join(json.dumps({"query": f"{name} {i}", "relevant": ["Q1"]}) + "\n"
+                                     for i in range(n)))
+    qs = serve.choose_queries(files, 20, seed=1)
+    assert qs == serve.choose_queries(files, 20, seed=1) != serve.choose_queries(files, 20, seed=2)
+    assert len(qs) == 20 and sum(q.startswith("dev-b") for q in qs) == 5  # each file its share
+
