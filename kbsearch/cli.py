@@ -533,6 +533,43 @@ def stats(as_json, index_dir):
                    f"`kbsearch index --rebuild PATH...` adds them.", err=True)
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 lets other machines reach the server.")
+@click.option("-p", "--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0 picks a free one).")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="Log each request on stderr.")
+@index_option
+def serve(host, port, access_log, index_dir):
+    """Serve the search page, article pages and JSON API over HTTP (read-only).
+
+    \b
+    /                    the search page (the URL holds the query and filters)
+    /article/Q168845     an article, with what it cites, what cites it, similar articles
+    /api/search?q=...    the search --json document (also /api/article/ID,
+                         /api/related/ID, /api/stats; /openapi.json describes them)
+    """
+    from .errors import KBSearchError
+    from .webapp import is_loopback, serve as run
+
+    kb = _open(index_dir)
+
+    def ready(url: str) -> None:
+        click.echo(f"kbsearch serve: {url} ({kb.stats()['articles']:,} articles in {kb.path}); Ctrl-C stops",
+                   err=True)
+        if not is_loopback(host):
+            click.echo(f"kbsearch serve: listening on {host}, so other machines can reach it; "
+                       "--host 127.0.0.1 keeps it to this one", err=True)
+
+    try:
+        run(kb, host, port, on_ready=ready, access_log=access_log)
+    except KBSearchError as e:
+        raise _fail(e)
+    finally:
+        kb.close()
+
+
 @cli.command("eval")
 @click.argument("judgments", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--per-query", is_flag=True,
