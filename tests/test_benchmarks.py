@@ -402,3 +402,18 @@ def test_serve_queries_are_a_seeded_mix_of_every_file(tmp_path):
     assert qs == serve.choose_queries(files, 20, seed=1) != serve.choose_queries(files, 20, seed=2)
     assert len(qs) == 20 and sum(q.startswith("dev-b") for q in qs) == 5  # each file its share
 
+
+
+def test_serve_script_runs_the_server_and_reports(seed_index, tmp_path):
+    # a short run of the whole script: in-process, the real `kbsearch serve`, two clients
+    j = tmp_path / "dev-s.jsonl"
+    j.write_text('{"query": "redirector unable to delete", "relevant": ["Q168845"]}\n'
+                 '{"query": "client.lkp not updated error 32", "relevant": ["Q280515"]}\n'
+                 '{"query": "\\" -- \\"", "relevant": ["Q280515"]}\n')
+    r = run("serve.py", "--index", seed_index, "--judgments", j, "--seconds", 0.6, "--clients", 2, "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["queries"] == 2  # the query without words is left out
+    assert [(x["mode"], x["clients"]) for x in doc["runs"]] == [("in-process", 1), ("HTTP", 1), ("HTTP", 2)]
+    assert doc["errors"] == 0 and all(x["ok"] > 0 for x in doc["runs"])
+    assert doc["ratio"] > 0 and doc["target"] == 0.8
