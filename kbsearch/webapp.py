@@ -59,8 +59,9 @@ def status_of(error: KBSearchError) -> int:
     return 400
 
 
-class _SecurityHeaders:
-    """ASGI middleware adding :data:`SECURITY_HEADERS` to every response."""
+class _Protocol:
+    """ASGI middleware: :data:`SECURITY_HEADERS` on every response, and HEAD
+    answered as GET without the body (FastAPI routes take GET only)."""
 
     def __init__(self, app):
         self.app = app
@@ -68,10 +69,15 @@ class _SecurityHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        head = scope["method"] == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -107,7 +113,7 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
                   description="Search an archive of Microsoft Knowledge Base articles. "
                               "Read-only; errors are JSON: {\"error\": message, \"status\": code}.",
                   docs_url=None, redoc_url=None)  # their pages load scripts from a CDN
-    app.add_middleware(_SecurityHeaders)
+    app.add_middleware(_Protocol)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     env = _templates()
 

@@ -261,6 +261,14 @@ def test_static_files_and_nothing_else(client):
         assert "import" not in r.text
 
 
+def test_head_is_get_without_the_body(client):
+    for path in ("/?q=printer", "/api/stats", "/article/Q700003", "/static/style.css"):
+        head, get = client.head(path), client.get(path)
+        assert head.status_code == 200 and head.content == b"", path
+        assert head.headers["content-type"] == get.headers["content-type"]
+    assert client.head("/api/article/Q123456").status_code == 404
+
+
 def test_security_headers(client):
     r = client.get("/?q=printer")
     assert "script-src 'self'" in r.headers["content-security-policy"]
