@@ -267,8 +267,11 @@ def listen(host: str, port: int) -> socket.socket:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as e:
         raise KBSearchError(f"cannot listen on {host}:{port}: {e.strerror}") from None
-    family, _, _, _, address = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    family, kind, proto, _, address = infos[0]
+    # The protocol named (TCP), not left 0: asyncio sets TCP_NODELAY only on
+    # connections whose socket says TCP, and without it a keep-alive client
+    # waits ~40 ms on each answer (Nagle's algorithm against delayed ACKs).
+    sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)

@@ -392,3 +392,22 @@ def test_serve_says_when_other_machines_can_reach_it_and_fails_in_one_line(tmp_p
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
     assert "no index at" in missing.stderr
+
+
+def test_connections_are_tcp_so_answers_are_not_held_back():
+    # asyncio turns Nagle's algorithm off (TCP_NODELAY) only on connections
+    # whose socket names TCP; with it on, a keep-alive client waited ~40 ms
+    # for each answer's body (benchmarks/serve.py: 68 ms p50 against 15 in-process)
+    import socket
+
+    from kbsearch.webapp import listen
+
+    sock = listen("127.0.0.1", 0)
+    try:
+        sock.listen()
+        with socket.create_connection(sock.getsockname()):
+            conn, _ = sock.accept()
+            with conn:
+                assert conn.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
