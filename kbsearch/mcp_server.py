@@ -20,11 +20,12 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
-from mcp_types import CallToolResult, TextContent
-from pydantic import Field
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, InputRequiredResult, TextContent
+from pydantic import Field, ValidationError
 from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12 (mcp requires both)
 
 from . import __version__
@@ -112,10 +113,27 @@ class RelatedDoc(TypedDict):
 ArticleId = Annotated[str, Field(description="Article number: Q168845, 168845 or KB168845.")]
 
 
+class _Server(MCPServer):
+    """An MCPServer whose arguments that do not fit a tool's schema (a word
+    for ``limit``, no ``query``) are a one-line tool error, like the rest,
+    rather than pydantic's report of several lines."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any],
+                        context: Context | None = None) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as e:
+            if not isinstance(e.__cause__, ValidationError):
+                raise
+            why = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'arguments'}: {err['msg']}"
+                            for err in e.__cause__.errors())
+            raise ToolError(f"bad arguments for {name}: {why}") from e.__cause__
+
+
 def build_server(kb: KnowledgeBase) -> MCPServer:
     """The MCP server whose tools search and read ``kb`` (not yet running:
     ``.run("stdio")``, or hand it to ``mcp.Client`` in-process)."""
-    server = MCPServer("kbsearch", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
+    server = _Server("kbsearch", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
 
     @server.tool(structured_output=True)
     def search(

@@ -54,6 +54,8 @@ CALLS = [
     ("limit 51", "search", {"query": "sms", "limit": 51}),
     ("negative offset", "search", {"query": "sms", "offset": -1}),
     ("related limit", "related", {"id": "Q168845", "limit": 51}),
+    ("limit a word", "search", {"query": "sms", "limit": "ten"}),
+    ("no query", "search", {"limit": 5}),
     ("no such product", "search", {"query": "sms", "product": "nosuchproduct"}),
     ("after the error", "search", {"query": "redirector unable to delete"}),
 ]
@@ -231,6 +233,8 @@ def test_related_groups_ids_and_titles(session):
     ("limit 51", "limit must be between 1 and 50, not 51"),
     ("negative offset", "offset must be 0 or more"),
     ("related limit", "limit must be between 0 and 50, not 51"),
+    ("limit a word", "bad arguments for search: limit: Input should be a valid integer"),
+    ("no query", "bad arguments for search: query: Field required"),
 ])
 def test_bad_input_is_a_tool_error(session, name, message):
     assert _error(session[name]).startswith(message)
