@@ -114,9 +114,9 @@ ArticleId = Annotated[str, Field(description="Article number: Q168845, 168845 or
 
 
 class _Server(MCPServer):
-    """An MCPServer whose arguments that do not fit a tool's schema (a word
-    for ``limit``, no ``query``) are a one-line tool error, like the rest,
-    rather than pydantic's report of several lines."""
+    """An MCPServer whose arguments that do not fit a tool's schema (a limit
+    out of range, a word for a number, no query) are a one-line tool error,
+    like the rest, rather than pydantic's report of several lines."""
 
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Context | None = None) -> CallToolResult | InputRequiredResult:
@@ -140,10 +140,8 @@ def build_server(kb: KnowledgeBase) -> MCPServer:
         query: Annotated[str, Field(description="The symptom in your own words, an error message, an article "
                                                 "number, or Whoosh syntax (title:printer, message:\"access "
                                                 "is denied\").")],
-        limit: Annotated[int, Field(description=f"How many hits (1 to {MAX_LIMIT}).",
-                                    json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT})] = 10,
-        offset: Annotated[int, Field(description="Skip this many hits first: the next page.",
-                                     json_schema_extra={"minimum": 0})] = 0,
+        limit: Annotated[int, Field(description="How many hits.", ge=1, le=MAX_LIMIT)] = 10,
+        offset: Annotated[int, Field(description="Skip this many hits first: the next page.", ge=0)] = 0,
         product: Annotated[str | None, Field(description="Only articles for this product (name words, tag "
                                                          "or platform, e.g. winnt).")] = None,
         version: Annotated[str | None, Field(description="Only articles for this version (e.g. 4.0 or "
@@ -157,8 +155,6 @@ def build_server(kb: KnowledgeBase) -> MCPServer:
         """Rank Knowledge Base articles for a problem, best first: each hit's id and title, product, date
         and the passage that matched. Read a hit in full with `article`."""
         def call() -> tuple[str, dict]:
-            if not 1 <= limit <= MAX_LIMIT:
-                raise KBSearchError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
             res = kb.results(query, limit, product, version, keyword, since=since, until=until, offset=offset)
             return search_text(res), res.to_dict()
         return _answer(call)
@@ -175,14 +171,11 @@ def build_server(kb: KnowledgeBase) -> MCPServer:
     @server.tool(structured_output=True)
     def related(
         id: ArticleId,
-        limit: Annotated[int, Field(description=f"How many similar articles (0 to {MAX_LIMIT}).",
-                                    json_schema_extra={"minimum": 0, "maximum": MAX_LIMIT})] = 10,
+        limit: Annotated[int, Field(description="How many similar articles.", ge=0, le=MAX_LIMIT)] = 10,
     ) -> Annotated[CallToolResult, RelatedDoc]:
         """An article's neighbours: the articles it cites, those that cite it, and those about the same
         problem (most similar first)."""
         def call() -> tuple[str, dict]:
-            if not 0 <= limit <= MAX_LIMIT:
-                raise KBSearchError(f"limit must be between 0 and {MAX_LIMIT}, not {limit}")
             rel = kb.related(id, limit)
             return related_text(rel), rel.to_dict()
         return _answer(call)
