@@ -163,6 +163,7 @@ def cli():
     kbsearch show Q168845                      print one article
     kbsearch related Q168845                   what it cites, what cites it, similar articles
     kbsearch stats                             what the index holds
+    kbsearch mcp                               serve the index to an assistant (MCP over stdio)
     """
 
 
@@ -606,6 +607,25 @@ def eval_(judgments, per_query, as_json, index_dir):
                 query = " ".join(q.query.split())  # one line a query, whatever the file holds
                 line = f"{rank:>4}  {first:<8}  {query}" + (f"  ({q.error})" if q.error else "")
                 click.echo(click.style(line, fg=None if q.rank == 1 else "yellow" if q.rank else "red"))
+
+
+@cli.command()
+@index_option
+def mcp(index_dir):
+    """Serve the index to an assistant as Model Context Protocol tools on
+    stdin/stdout: search, article and related.
+
+    An MCP client (Claude Desktop, an IDE) starts this command itself; stdout
+    carries only the protocol, messages go to stderr. Runs until the client
+    closes stdin.
+    """
+    from .errors import KBSearchError
+    from .mcp_server import serve_stdio
+
+    try:
+        serve_stdio(index_dir)
+    except KBSearchError as e:
+        raise _fail(e)
 
 
 def main() -> None:

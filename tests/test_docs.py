@@ -85,3 +85,13 @@ def test_option_has_help(command, option):
 def test_readme_is_short():
     n = len(_readme().splitlines())
     assert n <= MAX_README_LINES, f"README.md has {n} lines; keep it at most {MAX_README_LINES} (details go in docs/)"
+
+
+def test_relative_links_and_images_exist():
+    # README's screenshots and links to docs/ must ship with the repository.
+    root = README.parent
+    for doc in [README, *sorted((root / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", doc.read_text(encoding="utf-8")):
+            if "://" in target:
+                continue
+            assert (doc.parent / target).exists(), f"{doc.name} links to a missing {target}"
