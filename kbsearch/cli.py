@@ -539,10 +539,13 @@ def stats(as_json, index_dir):
               help="Address to listen on; 0.0.0.0 lets other machines reach the server.")
 @click.option("-p", "--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0 picks a free one).")
+@click.option("-w", "--workers", type=click.IntRange(1, 64),
+              help="Processes answering requests, each with its own reader of the index (in one process, "
+                   "queries take turns)  [default: one per core, at most 4].")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="Log each request on stderr.")
 @index_option
-def serve(host, port, access_log, index_dir):
+def serve(host, port, workers, access_log, index_dir):
     """Serve the search page, article pages and JSON API over HTTP (read-only).
 
     \b
@@ -552,19 +555,20 @@ def serve(host, port, access_log, index_dir):
                          /api/related/ID, /api/stats; /openapi.json describes them)
     """
     from .errors import KBSearchError
-    from .webapp import is_loopback, serve as run
+    from .webapp import default_workers, is_loopback, serve as run
 
     kb = _open(index_dir)
+    workers = workers or default_workers()
 
     def ready(url: str) -> None:
-        click.echo(f"kbsearch serve: {url} ({kb.stats()['articles']:,} articles in {kb.path}); Ctrl-C stops",
-                   err=True)
+        click.echo(f"kbsearch serve: {url} ({kb.stats()['articles']:,} articles in {kb.path}; "
+                   f"{workers} worker{'s' if workers > 1 else ''}); Ctrl-C stops", err=True)
         if not is_loopback(host):
             click.echo(f"kbsearch serve: listening on {host}, so other machines can reach it; "
                        "--host 127.0.0.1 keeps it to this one", err=True)
 
     try:
-        run(kb, host, port, on_ready=ready, access_log=access_log)
+        run(kb, host, port, workers=workers, on_ready=ready, access_log=access_log)
     except KBSearchError as e:
         raise _fail(e)
     finally:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -278,14 +279,36 @@ def listen(host: str, port: int) -> socket.socket:
     except OSError as e:
         sock.close()
         raise KBSearchError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    # Listening from here on: a client that connects while the workers start
+    # waits in the backlog instead of being refused.
+    sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 
 
-def serve(kb: KnowledgeBase, host: str = "127.0.0.1", port: int = 8080,
+def default_workers() -> int:
+    """One worker process per core, at most 4 (each holds its own caches,
+    ~300 MB on the full archive)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+# The index a worker process of ``serve(workers=N)`` opens (set by the parent).
+WORKER_INDEX_VAR = "KBSEARCH_SERVE_INDEX"
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process: its own KnowledgeBase over the index
+    the parent names in :data:`WORKER_INDEX_VAR` (uvicorn calls this in each
+    process it spawns)."""
+    return create_app(KnowledgeBase.open(os.environ[WORKER_INDEX_VAR]))
+
+
+def serve(kb: KnowledgeBase, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
           on_ready: Callable[[str], None] | None = None, access_log: bool = True) -> None:
-    """Serve ``kb`` on ``host:port`` until interrupted. ``on_ready`` is
-    told the URL once the socket is bound."""
+    """Serve ``kb`` on ``host:port`` until interrupted. ``workers`` > 1
+    runs that many processes, each with its own reader of ``kb``'s index, on
+    one socket (queries in one process take turns; processes answer in
+    parallel). ``on_ready`` is told the URL once the socket is bound."""
     import uvicorn
 
     sock = listen(host, port)
@@ -293,6 +316,16 @@ def serve(kb: KnowledgeBase, host: str = "127.0.0.1", port: int = 8080,
     shown = f"[{host}]" if ":" in host else host
     if on_ready:
         on_ready(f"http://{shown}:{bound}/")
-    config = uvicorn.Config(create_app(kb), log_level="info" if access_log else "warning",
-                            access_log=access_log, server_header=False, timeout_graceful_shutdown=3)
-    uvicorn.Server(config).run(sockets=[sock])
+    options = dict(log_level="info" if access_log else "warning", access_log=access_log, server_header=False,
+                   timeout_graceful_shutdown=3)
+    if workers <= 1:
+        uvicorn.Server(uvicorn.Config(create_app(kb), **options)).run(sockets=[sock])
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ[WORKER_INDEX_VAR] = os.path.abspath(kb.path)
+    config = uvicorn.Config(f"{__name__}:worker_app", factory=True, workers=workers, **options)
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    except KeyboardInterrupt:
+        pass

@@ -375,6 +375,29 @@ def test_server_answers_many_clients_at_once_and_sees_new_commits(tmp_path):
     assert "Traceback" not in err.read()
 
 
+def test_workers_share_the_socket(tmp_path, seed_index):
+    proc, url, err = _start(["--index", str(seed_index), "--workers", "2"], tmp_path)
+    try:
+        got = []
+        threads = [threading.Thread(target=lambda: got.append(_get(url + "api/search?q=event+3031")))
+                   for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert [status for status, _ in got] == [200] * 12
+        assert {json.loads(body)["hits"][0]["id"] for _, body in got} == {"Q168845"}
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) >= 2  # the two workers (the spawn start method adds a resource tracker)
+        err.seek(0)
+        assert "2 workers" in err.read()
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    err.seek(0)
+    assert "Traceback" not in err.read()
+
+
 def test_serve_says_when_other_machines_can_reach_it_and_fails_in_one_line(tmp_path, seed_index):
     proc, url, err = _start(["--index", str(seed_index), "--host", "0.0.0.0"], tmp_path)
     try:
