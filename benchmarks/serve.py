@@ -237,14 +237,24 @@ class Server:
         return " / ".join(lines[-3:]) or "(no output)"
 
     def rss_mb(self) -> float | None:
-        """The server's peak RSS so far (its main process), from /proc."""
-        try:
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+        """The server's peak RSS so far: its process and every worker it
+        started, summed (from /proc)."""
+        def peak(pid: int) -> int:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
+                    return int(line.split()[1])
+            return 0
+
+        def tree(pid: int) -> list[int]:
+            kids = []
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                kids += [int(c) for c in (task / "children").read_text().split()]
+            return [pid] + [p for k in kids for p in tree(k)]
+
+        try:
+            return sum(peak(p) for p in tree(self.proc.pid)) / 1024
         except OSError:
-            pass
-        return None
+            return None
 
     def __exit__(self, *exc) -> None:
         if self.proc is not None and self.proc.poll() is None:
