@@ -12,7 +12,9 @@ title words), topic words counting towards the title factor alone, phrase
 evidence, proximity evidence (query words near each other), reading a query that an article quotes word for word in its
 SYMPTOMS as a quoted message (no title factors), the bonus for the articles
 that quote it so, the message and lead covers, the subject prior, the topic
-authority, and the query vocabulary (thesaurus); one more row reads a
+authority, the exact-token factor (rare codes and file names), the parts of
+a compact token ("sp3": service pack 3) counted as one typed word, and the
+query vocabulary (thesaurus); one more row reads a
 quote anywhere in SYMPTOMS rather than in the messages it sets off. A last row shows what a
 harness that only drops excluded ids from the results would report: the
 excluded source article's own citation and topic phrase then count.
@@ -49,6 +51,8 @@ VARIANTS: list[tuple[str, dict]] = [
     ("without the lead cover", {"lead_cover": 0.0}),
     ("without the subject prior", {"subject": 0.0}),
     ("without the topic authority", {"authority": 0.0}),
+    ("without the exact-token factor", {"exact": 0.0}),
+    ("parts of a compact token as words", {"part_share": 0.0}),
     ("quotes anywhere in SYMPTOMS, not its messages", {"quote_field": "symptoms"}),
     ("without query vocabulary", {}),
 ]

@@ -212,6 +212,8 @@ def search(query, index_dir, as_json, **options):
         click.echo(f"Showing results for: {res.corrected}", err=True)
     if res.suggestion:
         click.echo(f"Did you mean: {res.suggestion}", err=True)
+    if res.unmatched:
+        click.echo(f"No article has: {', '.join(res.unmatched)} (the hits match the other words)", err=True)
     if not res.hits:
         click.echo("No matching articles." if not res.offset or not res.total
                    else f"No hits past the first {res.total} matches.", err=True)
@@ -227,6 +229,8 @@ def search(query, index_dir, as_json, **options):
                 where = ",".join(e["sections"]) or ("no section" if e["cited_as"] else "other sections")
                 if e.get("matched_as"):
                     where += f"; as {', '.join(e['matched_as'])}"
+                if "share" in e:
+                    where += f"; {e['share']:.3g} of a typed word"
                 if e["cited_as"]:
                     where += f"; topic of {e['cited_as']} citing article{'s' if e['cited_as'] > 1 else ''}"
                 click.echo(f"      {e['term']:<20} weight {e['weight']:>6}  df {e['df']:>6}  bm25 {e['score']:>7}  in {where}")

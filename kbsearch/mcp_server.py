@@ -63,6 +63,7 @@ class SearchDoc(TypedDict):
     offset: int
     corrected: str | None
     suggestion: str | None
+    unmatched: list[str]
     hits: list[HitDoc]
 
 
@@ -199,7 +200,8 @@ def _answer(call: Callable[[], tuple[str, dict]]) -> CallToolResult:
 
 def search_text(res) -> str:
     """Each hit as ``Q168845  Title``, then product · date and the snippet;
-    then how many matched, and any spelling correction or suggestion."""
+    then how many matched, any spelling correction or suggestion, and the
+    words no article has."""
     lines = [f"Showing results for: {res.corrected}"] if res.corrected else []
     for h in res.hits:
         lines.append(f"{h.id}  {h.title}")
@@ -219,6 +221,8 @@ def search_text(res) -> str:
         lines.append("No matching articles.")
     if res.suggestion:
         lines.append(f"Did you mean: {res.suggestion}")
+    if res.unmatched:
+        lines.append(f"No article has: {', '.join(res.unmatched)} (the hits match the other words)")
     return "\n".join(lines)
 
 

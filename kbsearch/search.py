@@ -102,10 +102,13 @@ class Results:
     # close query worth trying (else None); see :mod:`kbsearch.spelling`.
     corrected: str | None = None
     suggestion: str | None = None
+    # Words of a free-text query that no article has (as typed, in query
+    # order) while others matched: the hits say nothing about them.
+    unmatched: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = {"query": self.query, "total": self.total, "offset": self.offset, "corrected": self.corrected,
-             "suggestion": self.suggestion, "hits": [h.to_dict() for h in self.hits]}
+             "suggestion": self.suggestion, "unmatched": self.unmatched, "hits": [h.to_dict() for h in self.hits]}
         if self.facets is not None:
             d["facets"] = self.facets
         return d
@@ -189,6 +192,7 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     breakdowns: dict[int, Breakdown] = {}
     found = None
     matches = None
+    unmatched: list[str] = []
     k = offset + limit
     if syntax:
         q = eng.parse_syntax(_ID_FIELD_RE.sub(_id_value, query))
@@ -209,6 +213,8 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
         ranking = rank(eng, spans, k + extra, config, allowed, excluded)
         cands, total, breakdowns, found = ranking.hits, ranking.total, ranking.breakdowns, ranking.found
         matches = ranking.matches
+        if found:
+            unmatched = unmatched_words(corrected or query, spans, found)
         # Highlight what matched, the KB's words for the query's included.
         words += [a for q in spans for a, _ in q.alternatives if a not in words]
 
@@ -244,7 +250,16 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     if suggestion is None and total < limit and not syntax and whole is None:
         suggestion = spelling.check(eng, query, suggest=True).suggestion
     return Results(query=text, total=total, hits=hits, offset=offset, facets=counts, corrected=corrected,
-                   suggestion=suggestion)
+                   suggestion=suggestion, unmatched=unmatched)
+
+
+def unmatched_words(text: str, qterms: list[QueryTerm], found: dict) -> list[str]:
+    """The words of ``text`` none of whose analysed parts (nor the KB's
+    words for them) any article has, as typed, each once."""
+    parts: dict[tuple[int, int], bool] = {}
+    for q in qterms:
+        parts[(q.start, q.end)] = parts.get((q.start, q.end), False) or q.term in found
+    return list(dict.fromkeys(text[a:b] for (a, b), hit in parts.items() if not hit))
 
 
 def _id_value(m: re.Match) -> str:
@@ -294,7 +309,9 @@ def explanation(eng: engine.Engine, cfg: RankingConfig, docnum: int, found: dict
         rows.append({"term": t, "field": "body", "sections": sections,
                      "matched_as": [a for a in present if a != t],
                      "cited_as": round(e.anchored.get(docnum, 0)),
-                     "weight": round(w, 3), "df": e.df, "score": round(ev.bm25(eng, cfg, e.idf, w, length), 4)})
+                     "weight": round(w, 3), "df": e.df,
+                     "score": round(e.share * ev.bm25(eng, cfg, e.idf, w, length), 4),
+                     **({"share": round(e.share, 3)} if e.share != 1.0 else {})})
     out: dict = {"terms": rows, "factors": {}}
     if breakdown is not None:
         out.update(breakdown.to_dict())

@@ -20,6 +20,9 @@ class RankingConfig:
     k1: float = 1.2                      # BM25 term-frequency saturation
     b: float = 0.75                      # BM25 length normalisation
     coordination: float = 0.3            # lift for matching more of the query's distinct words
+    part_share: float = 1.0              # a typed word split into n parts (nt4: nt 4.0) counts each 1/n**this
+    exact: float = 3.0                   # lift by the idf share of the query's rare exact tokens (codes, file names) present
+    exact_max_df: int = 100              # ... a token counts as rare when at most this many articles have it
     title: float = 0.3                   # lift by the idf-weighted share of the query in the title, squared
     title_cover: float = 0.5             # lift by the share of the title's words that are query words, squared
     anchor_weight: float = 4.0           # a citing article's topic naming a query word counts as this many occurrences

@@ -8,6 +8,7 @@ weighs evidence against other evidence: that is :mod:`.factors`.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
@@ -34,6 +35,8 @@ class Evidence:
     df: int
     idf: float
     anchored: dict[int, float]
+    # The term's share of the word the user typed (:func:`typed_words`).
+    share: float = 1.0
 
     def weight_of(self, docnum: int) -> float:
         i = int(np.searchsorted(self.ids, docnum))
@@ -111,7 +114,48 @@ def gather(eng: engine.Engine, cfg: RankingConfig, qterms: list[QueryTerm],
     return out
 
 
-def add_title(eng: engine.Engine, cfg: RankingConfig, ev: Evidence, title: np.ndarray, in_title: np.ndarray) -> None:
+def typed_words(cfg: RankingConfig, qterms: list[QueryTerm]) -> tuple[dict[str, float], int]:
+    """Each query term's share of the word the user typed, and how many
+    distinct words were typed. A word the vocabulary splits into parts
+    ("nt4": nt 4.0; "sp3": service pack 3) is one word, not three: each
+    part counts ``1 / n ** cfg.part_share`` of it, so the parts of one typed
+    token do not outweigh the other words typed (a term without a span of
+    its own is a word of its own)."""
+    groups: dict[object, set[str]] = {}
+    for q in qterms:
+        key = (q.start, q.end) if q.end > q.start else q.term
+        groups.setdefault(key, set()).add(q.term)
+    distinct = {frozenset(g) for g in groups.values()}
+    share: dict[str, float] = {}
+    for g in distinct:
+        for t in g:
+            share[t] = max(share.get(t, 0.0), 1.0 / len(g) ** cfg.part_share)
+    return share, len(distinct)
+
+
+# A number, maybe with a unit: a size, a version, a short count.
+_QUANTITY_RE = re.compile(r"\d{1,3}|\d+(?:[.,]\d+)+[a-z]{0,3}|\d+[a-z]{1,3}")
+
+
+def exact_tokens(cfg: RankingConfig, qterms: list[QueryTerm], found: dict[str, Evidence]) -> list[Evidence]:
+    """The evidence of the query's rare exact tokens: words typed whole (not
+    a part of a compact token) that look like a code, file name or
+    identifier and that at most ``cfg.exact_max_df`` articles have, in any
+    of their forms."""
+    out = []
+    for t in dict.fromkeys(q.term for q in qterms):
+        e = found.get(t)
+        # A token that names one thing exactly has a digit, a dot or an
+        # underscore ("c0000218", "0x80004005", "cli_nt.exe", "irql_not_less_or_equal"),
+        # and is not a quantity, whose forms vary ("1.2mb", "1.2 MB", "640k").
+        if e is not None and e.share == 1.0 and e.df <= cfg.exact_max_df and len(t) >= 3 \
+                and any(c.isdigit() or c in "._" for c in t) and not _QUANTITY_RE.fullmatch(t):
+            out.append(e)
+    return out
+
+
+def add_title(eng: engine.Engine, cfg: RankingConfig, ev: Evidence, title: np.ndarray, in_title: np.ndarray,
+              share: float = 1.0) -> None:
     """Add ``ev``'s idf to the title share of documents whose title has the
     word (times the weight of the alternative that is there), or whose
     citing articles name it in the topic they give them: a topic is what
@@ -120,7 +164,7 @@ def add_title(eng: engine.Engine, cfg: RankingConfig, ev: Evidence, title: np.nd
     if len(ev.postings) == 1 and ev.postings[0][2] == 1.0 and not (ev.anchored and cfg.topic_as_title):
         tp = eng.postings("title", ev.term)
         if tp is not None:
-            title[tp.ids] += ev.idf
+            title[tp.ids] += share * ev.idf
             in_title[tp.ids] += 1.0
         return
     best = np.zeros(len(title), dtype=np.float32)
@@ -133,7 +177,7 @@ def add_title(eng: engine.Engine, cfg: RankingConfig, ev: Evidence, title: np.nd
         docs = np.fromiter(ev.anchored.keys(), dtype=np.int64, count=len(ev.anchored))
         best[docs] = np.maximum(best[docs], cfg.topic_as_title * np.minimum(
             1.0, np.fromiter(ev.anchored.values(), dtype=np.float32, count=len(docs))))
-    title += ev.idf * best
+    title += share * ev.idf * best
 
 
 def anchor_counts(eng: engine.Engine, key: str, excluded: np.ndarray) -> dict[int, int]:
@@ -193,27 +237,40 @@ def typed_pairs(qterms: list[QueryTerm], found: dict) -> int:
 
 
 def phrase_hits(cfg: RankingConfig, found: dict[str, Evidence], pairs: list[tuple[str, str, int]], docnum: int,
-                linked: list[set[int]]) -> tuple[int, int, int]:
+                linked: list[set[int]]) -> tuple[float, float, float]:
     """How many adjacent query-word pairs stand at the same distance in the
     document (either word may be one of its alternatives), how many more
     stand side by side in a topic a citing article gives it (``linked``),
     and how many stand within ``cfg.proximity_window`` of each other in the
-    document, in either order."""
-    in_text = in_topics = near = 0
+    document, in either order; each pair counted at :func:`pair_weight`."""
+    in_text = in_topics = near = 0.0
     cache: dict[str, tuple[set[int], list[int]]] = {}
     for (t1, t2, gap), topics in zip(pairs, linked):
+        w = pair_weight(found, t1, t2)
         for t in (t1, t2):
             if t not in cache:
                 pos = found[t].positions(docnum)
                 cache[t] = pos, sorted(pos)
         (a, _), (b, b_sorted) = cache[t1], cache[t2]
         if a and b and (any(p + gap in b for p in a) or one_token(found, t1, t2) and a & b):
-            in_text += 1
+            in_text += w
         elif docnum in topics:
-            in_topics += 1
+            in_topics += w
         if a and b and cfg.proximity and _near(a, b_sorted, cfg.proximity_window):
-            near += 1
+            near += w
     return in_text, in_topics, near
+
+
+def pair_weight(found: dict[str, Evidence], t1: str, t2: str) -> float:
+    """A pair of adjacent query words counts as much as the lesser of their
+    shares of a typed word: the parts of "sp3" side by side confirm one
+    typed word, not three (:func:`typed_words`)."""
+    return min(found[t1].share, found[t2].share)
+
+
+def pairs_weight(found: dict[str, Evidence], pairs: list[tuple[str, str, int]]) -> float:
+    """What all of ``pairs`` count together (each at :func:`pair_weight`)."""
+    return sum(pair_weight(found, t1, t2) for t1, t2, _ in pairs)
 
 
 def one_token(found: dict[str, Evidence], t1: str, t2: str) -> bool:

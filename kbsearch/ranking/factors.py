@@ -59,6 +59,18 @@ class Coordination(Factor):
         return 1.0 - cfg.coordination + cfg.coordination * matched / n_terms
 
 
+class Exact(Factor):
+    """Articles that have the rare exact tokens the query has (an error
+    code, a file name, an identifier: what a pasted message is recognised
+    by), by their idf share; what few articles say outweighs many common
+    words."""
+
+    name, stage, config = "exact", FIRST_PASS, "exact"
+
+    def value(self, cfg: RankingConfig, share: np.ndarray) -> np.ndarray:
+        return 1.0 + cfg.exact * share
+
+
 class Title(Factor):
     """A title that says most of the query: its idf-weighted share, squared."""
 
@@ -166,12 +178,12 @@ class Subject(Factor):
         return 1.0 + cfg.subject * (1.0 - ramp) if summary_led else 1.0
 
 
-COORDINATION, TITLE, TITLE_COVER = Coordination(), Title(), TitleCover()
+COORDINATION, EXACT, TITLE, TITLE_COVER = Coordination(), Exact(), Title(), TitleCover()
 CITATIONS, AUTHORITY, PHRASE, PROXIMITY = Citations(), Authority(), Phrase(), Proximity()
 SYMPTOMS_QUOTE, MESSAGE_COVER = SymptomsQuote(), MessageCover()
 LEAD_COVER, SUBJECT = LeadCover(), Subject()
 # In the order the pipeline applies them (and --explain lists them).
-FACTORS: tuple[Factor, ...] = (COORDINATION, TITLE, TITLE_COVER, SYMPTOMS_QUOTE, MESSAGE_COVER, LEAD_COVER,
+FACTORS: tuple[Factor, ...] = (COORDINATION, EXACT, TITLE, TITLE_COVER, SYMPTOMS_QUOTE, MESSAGE_COVER, LEAD_COVER,
                                SUBJECT, PHRASE, PROXIMITY, CITATIONS, AUTHORITY)
 
 

@@ -29,7 +29,7 @@ from ..article import Article
 from ..thesaurus import QueryTerm
 from . import evidence as ev
 from .config import DEFAULT, RankingConfig
-from .factors import (AUTHORITY, CITATIONS, COORDINATION, FACTORS, LEAD_COVER, MESSAGE_COVER, PHRASE, PROXIMITY,
+from .factors import (AUTHORITY, CITATIONS, COORDINATION, EXACT, FACTORS, LEAD_COVER, MESSAGE_COVER, PHRASE, PROXIMITY,
                       QUOTED, SHOWN, SUBJECT, SYMPTOMS_QUOTE, TITLE, TITLE_COVER, WORDS, Applied, Breakdown,
                       describes)
 
@@ -59,7 +59,9 @@ class _FirstPass:
     linked: list[set[int]]
     bm25: np.ndarray
     matched: np.ndarray
+    n_words: int
     coordination: np.ndarray
+    exact: np.ndarray | None
     title: np.ndarray
     title_cover: np.ndarray
     title_factor: np.ndarray
@@ -84,10 +86,10 @@ class _Record:
 def first_pass(eng: engine.Engine, cfg: RankingConfig, qterms: list[QueryTerm],
                excluded: np.ndarray) -> _FirstPass | None:
     """Stage 1 for every document; None when no query word is in the index."""
-    n_terms = len({q.term for q in qterms})
+    share, n_words = ev.typed_words(cfg, qterms)
     n_docs = eng.doc_count_all
     scores = np.zeros(n_docs, dtype=np.float32)
-    matched = np.zeros(n_docs, dtype=np.int16)
+    matched = np.zeros(n_docs, dtype=np.float32)
     lengths = eng.field_lengths("body")
     norm = cfg.k1 * (1 - cfg.b + cfg.b * lengths / eng.avg_field_length("body"))
     found = ev.gather(eng, cfg, qterms, excluded)
@@ -97,20 +99,28 @@ def first_pass(eng: engine.Engine, cfg: RankingConfig, qterms: list[QueryTerm],
     in_title = np.zeros(n_docs, dtype=np.float32)
     idf_sum = 0.0
     for e in found.values():
-        idf_sum += e.idf
+        part = e.share = share.get(e.term, 1.0)
+        idf_sum += part * e.idf
         ids, w = e.ids, e.weights
-        scores[ids] += e.idf * w * (cfg.k1 + 1) / (w + norm[ids])
-        matched[ids] += 1
-        ev.add_title(eng, cfg, e, title, in_title)
+        scores[ids] += part * e.idf * w * (cfg.k1 + 1) / (w + norm[ids])
+        matched[ids] += part
+        ev.add_title(eng, cfg, e, title, in_title, part)
     title /= idf_sum
     cover = np.minimum(1.0, in_title / np.maximum(eng.field_lengths("title"), 1.0))
     by_share, by_cover = TITLE.value(cfg, title), TITLE_COVER.value(cfg, cover)
     title_factor = by_share * by_cover
-    coordination = COORDINATION.value(cfg, matched, n_terms)
+    coordination = COORDINATION.value(cfg, matched, n_words)
     final = scores * coordination * title_factor
+    exact = None
+    if cfg.exact and (rare := ev.exact_tokens(cfg, qterms, found)):
+        has = np.zeros(n_docs, dtype=np.float32)
+        for e in rare:
+            has[e.ids] += e.idf
+        exact = EXACT.value(cfg, has / sum(e.idf for e in rare))
+        final *= exact
     pairs = ev.pairs_of(qterms, found)
-    return _FirstPass(found, qterms, pairs, ev.topic_pairs(eng, cfg, pairs, excluded), scores, matched,
-                      coordination, by_share, by_cover, title_factor, final)
+    return _FirstPass(found, qterms, pairs, ev.topic_pairs(eng, cfg, pairs, excluded), scores, matched, n_words,
+                      coordination, exact, by_share, by_cover, title_factor, final)
 
 
 def rank(eng: engine.Engine, qterms: list, k: int, cfg: RankingConfig = DEFAULT,
@@ -130,7 +140,7 @@ def rank(eng: engine.Engine, qterms: list, k: int, cfg: RankingConfig = DEFAULT,
     if sc is None:
         return Ranking([], 0)
     matched, final = _counted(eng, sc, excluded)
-    ramp = describes(cfg, len({q.term for q in sc.terms}))
+    ramp = describes(cfg, sc.n_words)
     # The whole index's best matches, whatever the filter: what the KB says about the topic.
     pool = _pool(cfg, final) if cfg.authority and ramp < 1.0 else None
     if allowed is not None:
@@ -226,6 +236,7 @@ def _rescore(eng: engine.Engine, cfg: RankingConfig, sc: _FirstPass, ranked: lis
     seen_quote = False
     quotable = cfg.quote_min_pairs > 0 and ev.typed_pairs(sc.terms, sc.found) >= cfg.quote_min_pairs
     most = PHRASE.value(cfg, 1.0) * PROXIMITY.value(cfg, 1.0)
+    pairs_weight = ev.pairs_weight(sc.found, sc.pairs)
     if quoted:
         most *= SYMPTOMS_QUOTE.value(cfg, True) * MESSAGE_COVER.value(cfg, 1.0)
     for s, d in sorted(ranked, reverse=True):
@@ -237,8 +248,8 @@ def _rescore(eng: engine.Engine, cfg: RankingConfig, sc: _FirstPass, ranked: lis
             in_scope = in_scope and not (len(scope) == cfg.quote_scope and s * most <= scope[0])
             if d not in rec.seen:
                 in_text, in_topics, near = ev.phrase_hits(cfg, sc.found, sc.pairs, d, sc.linked)
-                rec.seen[d] = ((in_text + in_topics) / len(sc.pairs), near / len(sc.pairs),
-                               quotable and in_text == len(sc.pairs)
+                rec.seen[d] = ((in_text + in_topics) / pairs_weight, near / pairs_weight,
+                               quotable and in_text >= pairs_weight - 1e-9
                                and ev.shown_as_message(eng, cfg, sc.found, sc.pairs, d))
             share, near_share, as_symptom = rec.seen[d]
             ph, px = PHRASE.value(cfg, share), PROXIMITY.value(cfg, near_share)
@@ -276,7 +287,6 @@ def _head_factors(eng: engine.Engine, cfg: RankingConfig, found: dict[str, ev.Ev
 def _ranking(cfg: RankingConfig, sc: _FirstPass, rec: _Record, hits: list[engine.Candidate], total: int,
              reading: str) -> Ranking:
     """The :class:`Ranking`, with each hit's breakdown from what the stages recorded."""
-    n_terms = len({q.term for q in sc.terms})
     out = Ranking(hits, total, reading, sc.found, matches=sc.matched > 0)
     for c in hits:
         d = c.docnum
@@ -287,11 +297,15 @@ def _ranking(cfg: RankingConfig, sc: _FirstPass, rec: _Record, hits: list[engine
                   PHRASE: ph, PROXIMITY: px, CITATIONS: rec.prior[d], AUTHORITY: rec.authority.get(d, 1.0)}
         if d in rec.head:
             values[LEAD_COVER], values[SUBJECT] = rec.head[d]
+        if sc.exact is not None:
+            values[EXACT] = float(sc.exact[d])
         nearby = int(rec.nearby.get(d, 0))
         factors = []
         for f in FACTORS:
             note = f.note(reading)
-            if f.applies(reading) and f not in values:
+            if f is EXACT and f not in values:
+                note = ""  # the query has no rare exact token
+            elif f.applies(reading) and f not in values:
                 note = f"not among the best {cfg.lead_depth}: the head factors re-order those only"
             elif f is CITATIONS:
                 note = f"cited by {int(rec.cited[d])}"
@@ -300,7 +314,7 @@ def _ranking(cfg: RankingConfig, sc: _FirstPass, rec: _Record, hits: list[engine
             elif f is AUTHORITY:
                 note = ""
             factors.append(Applied(f.name, values.get(f, 1.0), f.applies(reading) and f in values, note))
-        counts = {"matched": f"{int(sc.matched[d])}/{n_terms}", "cited_by": int(rec.cited[d]),
+        counts = {"matched": f"{float(sc.matched[d]):.3g}/{sc.n_words}", "cited_by": int(rec.cited[d]),
                   "cited_nearby": nearby}
         out.breakdowns[d] = Breakdown(reading, "bm25", float(sc.bm25[d]), factors, counts)
     return out
