@@ -177,3 +177,15 @@ def test_clean_queries_are_not_corrected_on_the_archive(archive_kb):
     for q in ("redirector unable to delete", "client.lkp not updated error 32", "0x0000000a perfctrs.dll iis4",
               "wins nt4 dhcp server service dies"):
         assert archive_kb.results(q).corrected is None
+
+
+def test_what_users_typed_on_the_archive(archive_kb):
+    # A pasted STOP message: the two articles with its code come first.
+    pasted = ("STOP: c0000218 {Registry File Failure} The registry cannot load the hive (file): "
+              "\\SystemRoot\\System32\\Config\\SOFTWARE")
+    assert "Q128254" in [h.id for h in archive_kb.search(pasted, limit=3)]
+    # The expansions of nt4 and sp3 do not drown "printer".
+    assert all("print" in h.title.lower() for h in archive_kb.search("printer freezes nt4 sp3", limit=3))
+    # Distinctive words that match nothing are named.
+    res = archive_kb.results("no such thingamajig zzzqqq")
+    assert res.unmatched == ["thingamajig", "zzzqqq"]
