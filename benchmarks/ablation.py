@@ -12,7 +12,8 @@ title words), topic words counting towards the title factor alone, phrase
 evidence, proximity evidence (query words near each other), reading a query that an article quotes word for word in its
 SYMPTOMS as a quoted message (no title factors), the bonus for the articles
 that quote it so, the message and lead covers, the subject prior, the topic
-authority, and the query vocabulary (thesaurus); one more row reads a
+authority, the long forms of the abbreviations the archive defines, and the
+query vocabulary (thesaurus and abbreviations); one more row reads a
 quote anywhere in SYMPTOMS rather than in the messages it sets off. A last row shows what a
 harness that only drops excluded ids from the results would report: the
 excluded source article's own citation and topic phrase then count.
@@ -50,6 +51,7 @@ VARIANTS: list[tuple[str, dict]] = [
     ("without the subject prior", {"subject": 0.0}),
     ("without the topic authority", {"authority": 0.0}),
     ("quotes anywhere in SYMPTOMS, not its messages", {"quote_field": "symptoms"}),
+    ("without mined abbreviations", {"abbreviations": 0.0}),
     ("without query vocabulary", {}),
 ]
 NO_VOCABULARY = "without query vocabulary"

@@ -615,7 +615,7 @@ class Engine:
     def postings(self, fieldname: str, term: str) -> Postings | None:
         """All postings of ``term`` in ``fieldname``, or None if it is absent.
         A ``term`` of several words separated by spaces (no analysed term
-        has one) is read as a phrase (:meth:`_phrase_postings`): a long form
+        has one) in a field with positions is read as a phrase (:meth:`_phrase_postings`): a long form
         the archive defines for an abbreviation, as an alternative of it."""
         key = (fieldname, term)
         cache = self._postings
@@ -625,7 +625,10 @@ class Engine:
             return result
         if fieldname not in self.schema:
             return None  # an index made before the field was added
-        result = self._phrase_postings(fieldname, term.split()) if " " in term else self._read_postings(fieldname, term)
+        if " " in term and self.schema[fieldname].format.supports("positions"):
+            result = self._phrase_postings(fieldname, term.split())
+        else:
+            result = self._read_postings(fieldname, term)
         size = 1 if result is None else result.df
         while cache and self._cached_postings + size > self.POSTINGS_CACHE:
             old = cache.pop(next(iter(cache)))

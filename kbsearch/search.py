@@ -150,7 +150,9 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     copy of :data:`kbsearch.ranking.DEFAULT`).
 
     ``vocabulary``: let query words also match the KB's words for them
-    (:mod:`kbsearch.thesaurus`); False matches the words as typed.
+    (:mod:`kbsearch.thesaurus`) and a short form the long form the archive
+    defines for it (:mod:`kbsearch.abbreviations`); False matches the words
+    as typed.
 
     ``exclude``: article ids treated as if they were not indexed: left out of
     the results, and their citations and the topics they give other articles
