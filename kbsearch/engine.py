@@ -65,6 +65,10 @@ DF_CACHE_SIZE = 200_000
 # Filter masks kept (one boolean per document each): one per product,
 # version and keyword combination asked for.
 MASK_CACHE_SIZE = 64
+# A phrase of several terms (:meth:`Engine.postings`) matches a term up to
+# this many positions after the one before: a stop word ("Object Linking and
+# Embedding") or a joined token's second part may stand between them.
+PHRASE_GAP = 3
 
 
 def _keep(cache: dict, key, value, size: int | None = None):
@@ -151,6 +155,14 @@ class _WordSet(wf.KEYWORD):
         return ((w.encode("utf-8"), 1, 1.0, one) for w in dict.fromkeys(value.split()))
 
 
+class _TermLines(_WordSet):
+    """A :class:`_WordSet` of terms one a line (a term may hold spaces)."""
+
+    def index(self, value, **kwargs):
+        one = next(iter(wf.KEYWORD.index(self, "x", **kwargs)))[3]
+        return ((t.encode("utf-8"), 1, 1.0, one) for t in dict.fromkeys(value.split("\n")) if t)
+
+
 def make_schema() -> wf.Schema:
     """The index schema; see the README for what each field holds."""
     return wf.Schema(
@@ -171,6 +183,10 @@ def make_schema() -> wf.Schema:
         # their document frequencies are the spelling vocabulary, kept by
         # Whoosh as segments are added, merged and deleted from.
         words=_WordSet(),
+        # Each article's abbreviation definitions, ``short=long`` in
+        # analysed form (:mod:`kbsearch.abbreviations`): how many articles
+        # define a short form each way, kept as ``words`` is.
+        abbrev=_TermLines(),
         source=wf.ID(stored=True, sortable=True),
         stamp=wf.ID(sortable=True),
         prodname=wf.ID(sortable=True),
@@ -495,6 +511,17 @@ class Postings:
         return self.decode(self.blob[start:int(self.ends[i])])
 
 
+@dataclass
+class PhrasePostings(Postings):
+    """A phrase's postings (:meth:`Engine.postings` of words separated by
+    spaces): its positions are where it starts."""
+
+    starts: dict = field(default_factory=dict)
+
+    def positions(self, docnum: int) -> list[int]:
+        return self.starts.get(docnum, [])
+
+
 _LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
 
@@ -586,7 +613,10 @@ class Engine:
         return [name for name in make_schema().names() if name not in self.schema]
 
     def postings(self, fieldname: str, term: str) -> Postings | None:
-        """All postings of ``term`` in ``fieldname``, or None if it is absent."""
+        """All postings of ``term`` in ``fieldname``, or None if it is absent.
+        A ``term`` of several words separated by spaces (no analysed term
+        has one) in a field with positions is read as a phrase (:meth:`_phrase_postings`): a long form
+        the archive defines for an abbreviation, as an alternative of it."""
         key = (fieldname, term)
         cache = self._postings
         if key in cache:
@@ -595,6 +625,19 @@ class Engine:
             return result
         if fieldname not in self.schema:
             return None  # an index made before the field was added
+        if " " in term and self.schema[fieldname].format.supports("positions"):
+            result = self._phrase_postings(fieldname, term.split())
+        else:
+            result = self._read_postings(fieldname, term)
+        size = 1 if result is None else result.df
+        while cache and self._cached_postings + size > self.POSTINGS_CACHE:
+            old = cache.pop(next(iter(cache)))
+            self._cached_postings -= 1 if old is None else old.df
+        cache[key] = result
+        self._cached_postings += size
+        return result
+
+    def _read_postings(self, fieldname: str, term: str) -> Postings | None:
         ids_parts, w_parts, values = [], [], []
         fmt = self.schema[fieldname].format
         keep = fmt.supports("positions")
@@ -605,18 +648,57 @@ class Engine:
                 if keep:
                     values.extend(vals)
         if not ids_parts:
-            result = None
-        else:
-            ends = np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=len(values)))
-            result = Postings(term, np.concatenate(ids_parts), np.concatenate(w_parts), b"".join(values), ends,
-                              fmt.decoder("positions") if keep else None)
-        size = 1 if result is None else result.df
-        while cache and self._cached_postings + size > self.POSTINGS_CACHE:
-            old = cache.pop(next(iter(cache)))
-            self._cached_postings -= 1 if old is None else old.df
-        cache[key] = result
-        self._cached_postings += size
-        return result
+            return None
+        ends = np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=len(values)))
+        return Postings(term, np.concatenate(ids_parts), np.concatenate(w_parts), b"".join(values), ends,
+                        fmt.decoder("positions") if keep else None)
+
+    def _phrase_postings(self, fieldname: str, words: list[str]) -> "Postings | None":
+        """The postings of ``words`` as a phrase: each word within
+        :data:`PHRASE_GAP` positions after the one before (stop words and a
+        joined token's parts take positions). A document's weight is the
+        first word's, times the share of its occurrences that start the
+        phrase; its positions are where the phrase starts."""
+        parts = [self.postings(fieldname, w) for w in words]
+        if any(p is None for p in parts):
+            return None
+        ids = parts[0].ids
+        for p in parts[1:]:
+            ids = np.intersect1d(ids, p.ids, assume_unique=True)
+        first = parts[0]
+        where = np.searchsorted(first.ids, ids)
+        out_ids, out_w, starts = [], [], {}
+        for d, i in zip(ids.tolist(), where.tolist()):
+            rest = [set(p.positions(d)) for p in parts[1:]]
+            own = first.positions(d)
+            found = []
+            for s in own:
+                cur = s
+                for pos in rest:
+                    cur = next((cur + g for g in range(1, PHRASE_GAP + 1) if cur + g in pos), None)
+                    if cur is None:
+                        break
+                else:
+                    found.append(s)
+            if found:
+                out_ids.append(d)
+                out_w.append(float(first.weights[i]) * len(found) / len(own))
+                starts[d] = found
+        if not out_ids:
+            return None
+        return PhrasePostings(" ".join(words), np.array(out_ids, dtype=np.int64),
+                              np.array(out_w, dtype=np.float32), b"", np.zeros(0, np.int64), None, starts)
+
+    def prefix_frequencies(self, fieldname: str, prefix: str) -> dict[str, int]:
+        """``{term: live document frequency}`` of the terms of ``fieldname``
+        that start with ``prefix`` (none in an index without the field)."""
+        found: set[str] = set()
+        if fieldname in self.schema:
+            for r, _ in self._leaves():
+                found.update(t.decode("utf-8") if isinstance(t, bytes) else t
+                             for t in r.expand_prefix(fieldname, prefix))
+        counts = {t: self.live_frequency(fieldname, t) for t in sorted(found)}
+        return {t: n for t, n in counts.items() if n}
 
     def live_frequency(self, fieldname: str, term: str) -> int:
         """How many live documents have ``term`` in ``fieldname``: the

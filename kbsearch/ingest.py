@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from . import engine, terms
+from .abbreviations import definition_terms
 from .analysis import analyze_list, analyze_pieces, surface_words
 from .article import (SYMPTOM_SECTIONS, Article, NotAnArticle, parse_article, prose_indent, reference_runs,
                       symptom_pieces)
@@ -247,6 +248,7 @@ def article_document(art: Article, source: str, stamp: str, weights: IndexWeight
         "cites": " ".join(terms.cites_term(c.id) for c in art.citations),
         "anchor": " ".join(anchor_terms(art)),
         "words": " ".join(sorted(surface_words(art.text, min_len=4))),
+        terms.ABBREV_FIELD: "\n".join(definition_terms(art.text)),
         "source": source,
         "stamp": stamp,
         "prodname": art.product or "(none)",

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from . import engine, spelling, terms
+from . import abbreviations, engine, spelling, terms
 from .analysis import UNSTEMMED, analyze_spans, stemmed
 from .article import Article, normalize_id, parse_article
 from .errors import KBSearchError
@@ -153,7 +153,9 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     copy of :data:`kbsearch.ranking.DEFAULT`).
 
     ``vocabulary``: let query words also match the KB's words for them
-    (:mod:`kbsearch.thesaurus`); False matches the words as typed.
+    (:mod:`kbsearch.thesaurus`) and a short form the long form the archive
+    defines for it (:mod:`kbsearch.abbreviations`); False matches the words
+    as typed.
 
     ``exclude``: article ids treated as if they were not indexed: left out of
     the results, and their citations and the topics they give other articles
@@ -207,6 +209,9 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
         breakdowns = {c.docnum: Breakdown(SYNTAX, "bm25f", c.score) for c in cands}
     else:
         spans = _as_indexed(eng, query_terms(corrected or query, vocabulary))
+        if vocabulary:
+            spans = abbreviations.expand(eng, spans, config.abbreviations,
+                                         as_typed=[m.span() for m in _PHRASE_RE.finditer(corrected or query)])
         words = list(dict.fromkeys(q.term for q in spans))
         if not words and whole is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")

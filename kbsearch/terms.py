@@ -17,6 +17,12 @@ WORD_FIELDS = ("body", "title", "symptoms", "message")
 # written): the spelling vocabulary (:mod:`kbsearch.spelling`).
 WORDS_FIELD = "words"
 
+# The field of each article's abbreviation definitions (:mod:`kbsearch.abbreviations`):
+# ``<short>=<long>`` in analysed form, the long form's words separated by
+# spaces (``ts=termin servic``). A short form's terms are found by prefix.
+ABBREV_FIELD = "abbrev"
+ABBREV_SEP = "="
+
 # ``anchor`` terms are ``<word>@<cited id>``: a query word finds the articles
 # whose citing articles give them a topic with that word ("For more
 # information about <topic>, click ..."), and which citing article said so.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .analysis import stem
 
-__all__ = ["QueryTerm", "code_forms", "expand", "knows", "JARGON_WEIGHT"]
+__all__ = ["QueryTerm", "code_forms", "expand", "knows", "stop_code_forms", "JARGON_WEIGHT"]
 
 # Weight of a KB term standing in for a user's word that it usually, but not
 # always, means ("crash" -> "access violation").
@@ -142,6 +142,13 @@ _VERSION_RE = re.compile(r"\d{1,2}")
 # or not (3221225477).
 _HEX_CODE_RE = re.compile(r"(?:0x)?([0-9a-f]{8})")
 _DECIMAL_CODE_RE = re.compile(r"\d{10}")
+# A smaller code (a STOP code, most often) is written with or without the
+# zero padding: 0x50, 0x00000050, 00000050; 0xA, 0x0A, 0x0000000A.
+_SHORT_HEX_RE = re.compile(r"0x([0-9a-f]{1,8})|(0[0-9a-f]{7})")
+# The words a STOP code is typed after ("stop 50", "bugcheck 1e"), and what
+# such a code is: up to three hex digits, one of them a digit.
+_STOP_WORDS = ("stop", "bugcheck")
+_STOP_CODE_RE = re.compile(r"(?=[0-9a-f]{0,2}\d)[0-9a-f]{1,3}")
 
 
 def _version(major: str, minor: str) -> str:
@@ -197,7 +204,8 @@ def expand(spans: list[tuple[int, str, int, int]],
     original kept as an alternative of each: an article that writes "NT4"
     says all of them), so positions after them move on; a
     bare version number ("nt 4") also matches its ``N.0`` form, an error
-    code its other forms (:func:`code_forms`). A word that
+    code its other forms (:func:`code_forms`), and a number after "stop"
+    or "bugcheck" the forms of that STOP code (:func:`stop_code_forms`). A word that
     starts inside one of the ``as_typed`` character ranges (what the user
     put in quotation marks) is left as it is, with no alternatives.
     """
@@ -231,6 +239,9 @@ def expand(spans: list[tuple[int, str, int, int]],
         elif qt.term.endswith(".0") and _VERSION_RE.fullmatch(qt.term[:-2]):
             offer(i, qt.term[:-2], 1.0)
         if i + 1 < len(out) and out[i + 1].position == qt.position + 1:
+            if qt.term in _STOP_WORDS or qt.term == "check" and i and out[i - 1].term == "bug":
+                for form in stop_code_forms(out[i + 1].term):
+                    offer(i + 1, form, 1.0)
             rule = _PHRASES.get((qt.term, out[i + 1].term))
             if rule is not None:
                 for a in rule[1]:
@@ -250,8 +261,13 @@ def knows(term: str) -> bool:
 def code_forms(term: str) -> list[str]:
     """The other ways the archive writes the error code ``term`` (an
     analysed token): ``0x80004005`` -> ``80004005``, ``2147500037``,
-    ``2147467259``; none for a token that is no such code."""
+    ``2147467259``; a smaller code with and without its zero padding,
+    ``0x50`` -> ``0x00000050``, ``00000050`` (:func:`_padded`); none for a
+    token that is no such code."""
     value = 0
+    if m := _SHORT_HEX_RE.fullmatch(term):
+        if (value := int(m.group(1) or m.group(2), 16)) < 2 ** 31:
+            return _padded(value, term)
     if m := _HEX_CODE_RE.fullmatch(term):
         value = int(m.group(1), 16)
     elif _DECIMAL_CODE_RE.fullmatch(term) and term[0] != "0":
@@ -261,6 +277,22 @@ def code_forms(term: str) -> list[str]:
         return []
     decimals = [str(d) for d in (value, 2 ** 32 - value) if d >= 10 ** 9]  # as a code is written: 10 digits
     return [f for f in [f"0x{value:08x}", f"{value:08x}", *decimals] if f != term]
+
+
+def _padded(value: int, term: str = "") -> list[str]:
+    """The ways a code under 2**31 is written, padded or not: ``0x50``,
+    ``0x00000050``, ``00000050`` (and ``0x0a`` for one digit)."""
+    if value >= 2 ** 31:
+        return []
+    forms = [f"0x{value:x}", f"0x{value:02x}", f"0x{value:08x}", f"{value:08x}"]
+    return [f for f in dict.fromkeys(forms) if f != term]
+
+
+def stop_code_forms(term: str) -> list[str]:
+    """The forms of ``term`` read as the STOP code it is after "stop" or
+    "bugcheck" ("stop 50": ``0x50``, ``0x00000050``...); none for a word
+    that cannot be one."""
+    return _padded(int(term, 16), term) if _STOP_CODE_RE.fullmatch(term) else []
 
 
 def _split_compact(term: str) -> list[str] | None:

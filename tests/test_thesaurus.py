@@ -60,7 +60,23 @@ def words(text):
     ("blue screen", [(0, "blue", {}), (1, "screen", {"stop": JARGON_WEIGHT, "trap": JARGON_WEIGHT})]),
     ("hard drive", [(0, "hard", {}), (1, "drive", {"disk": JARGON_WEIGHT})]),
     # Technical tokens are left alone.
-    ("0x0000000a perfctrs.dll", [(0, "0x0000000a", {}), (1, "perfctrs.dll", {})]),
+    ("perfctrs.dll", [(0, "perfctrs.dll", {})]),
+    # A small code (a STOP code) with and without its zero padding.
+    ("0x0000000a perfctrs.dll", [(0, "0x0000000a", {"0xa": 1.0, "0x0a": 1.0, "0000000a": 1.0}),
+                                 (1, "perfctrs.dll", {})]),
+    ("0x50", [(0, "0x50", {"0x00000050": 1.0, "00000050": 1.0})]),
+    ("stop 0000001E", [(0, "stop", {}), (1, "0000001e", {"0x1e": 1.0, "0x0000001e": 1.0})]),
+    # A number after "stop" or "bugcheck" is a STOP code, written in hex.
+    ("stop 50 page fault", [(0, "stop", {}),
+                            (1, "50", {"50.0": 1.0, "0x50": 1.0, "0x00000050": 1.0, "00000050": 1.0}),
+                            (2, "page", {}), (3, "fault", {})]),
+    ("bugcheck 1e", [(0, "bugcheck", {}), (1, "1e", {"0x1e": 1.0, "0x0000001e": 1.0, "0000001e": 1.0})]),
+    ("bug check d1", [(0, "bug", {}), (1, "check", {}),
+                      (2, "d1", {"0xd1": 1.0, "0x000000d1": 1.0, "000000d1": 1.0})]),
+    # ... not a word or a longer number after it, nor a number elsewhere.
+    ("stop dead", [(0, "stop", {}), (1, "dead", {})]),
+    ("stop 2000 services", [(0, "stop", {}), (1, "2000", {}), (2, "servic", {})]),
+    ("page 50", [(0, "page", {}), (1, "50", {"50.0": 1.0})]),
     ("win31", [(0, "window", {"win31": 1.0}), (1, "3.1", {"win31": 1.0})]),
     ("win32 error 32", [(0, "win32", {}), (1, "error", {}), (2, "32", {"32.0": 1.0})]),
     # An error code in any of the forms Windows shows it: hex with or
@@ -72,9 +88,8 @@ def words(text):
     ("c0000005", [(0, "c0000005", {"0xc0000005": 1.0, "3221225477": 1.0, "1073741819": 1.0})]),
     ("3355445011", [(0, "3355445011", {"0xc8000713": 1.0, "c8000713": 1.0})]),  # -939522285: not 10 digits
     ("0xffffffff", [(0, "0xffffffff", {"ffffffff": 1.0, "4294967295": 1.0})]),  # not "1"
-    # ... but not a code without its top bit, eight digits that are a number,
-    # nor ten digits past 32 bits.
-    ("0x00000005 12345678 0123456789", [(0, "0x00000005", {}), (1, "12345678", {}), (2, "0123456789", {})]),
+    # ... but not eight digits that are a number, nor ten digits past 32 bits.
+    ("12345678 0123456789", [(0, "12345678", {}), (1, "0123456789", {})]),
     ("4294967296 9999999999", [(0, "4294967296", {}), (1, "9999999999", {})]),
 ])
 def test_expand(text, expected):
