@@ -67,6 +67,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--judgments", nargs="+", type=Path, default=peers.default_judgments(),
                     help="judgment files (default: ../shared/eval/dev-*.jsonl)")
     ap.add_argument("--every-errmsg", type=int, default=3, help="score every Nth errmsg judgment (default 3)")
+    ap.add_argument("--only", nargs="+", metavar="WORDS",
+                    help="the full model and only the rows whose label contains one of these (e.g. exact abbreviations)")
     return ap.parse_args()
 
 
@@ -75,7 +77,9 @@ def main() -> None:
     files = [(p.name, peers.subsample(load_judgments(p), args.every_errmsg if "errmsg" in p.name else 1))
              for p in args.judgments]
     rows = []
-    for label, weights in VARIANTS:
+    variants = [(label, weights) for label, weights in VARIANTS
+                if not args.only or not weights and label != NO_VOCABULARY or any(w in label for w in args.only)]
+    for label, weights in variants:
         row: list[object] = [label]
         with peers.KbRanker(args.index, ranking=replace(DEFAULT, **weights),
                             vocabulary=label != NO_VOCABULARY) as ranker:
@@ -84,6 +88,9 @@ def main() -> None:
                 s = evaluate(ranker, judgments, name=fname)
                 row.append(f"{s.mrr:.3f} ({s.hit:.3f})")
         rows.append(row)
+    if args.only:
+        peers.print_table(["ranking"] + [f"{n} MRR@10 (hit@10)" for n, _ in files], rows)
+        return
     ranker = peers.KbRanker(args.index)
     try:
         row = ["excluded articles' links counted"]

@@ -86,9 +86,10 @@ def test_cli_on_archive(archive_index):
 
 # Dev-split relevance floors, a little under the level measured when they
 # were set (errmsg every third query 0.906, full files: errmsg 0.900, xref
-# 0.658, symptom 0.944 MRR@10; the symptom file has 60 queries, so its floor
-# leaves room for two or three).
-FLOORS = {"dev-errmsg.jsonl": 0.89, "dev-xref.jsonl": 0.65, "dev-symptom.jsonl": 0.90}
+# 0.661, symptom 0.960, symptom2 0.937 MRR@10; the symptom files have 60 and
+# 143 queries, so their floors leave room for two or three).
+FLOORS = {"dev-errmsg.jsonl": 0.89, "dev-xref.jsonl": 0.655, "dev-symptom.jsonl": 0.93,
+          "dev-symptom2.jsonl": 0.92}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
