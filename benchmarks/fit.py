@@ -22,7 +22,8 @@ The dev files are split in two by a hash of the query text
 to the objective (as kinds ``dev-errmsg``, ``dev-xref``, ``dev-symptom``,
 weights from ``--weights``); the check halves are only ever reported.
 ``--no-fit --config 'title=0.4 phrase=0.8'`` reports the halves for one
-config against the default.
+config against the default; ``--rest`` also scores both on the training
+judgments the fit left out of its sample (a check on the generated kinds).
 """
 
 from __future__ import annotations
@@ -202,9 +203,32 @@ def report_dev(kb: KnowledgeBase, configs: dict[str, RankingConfig], dev_dir: Pa
 
 
 def sample(judgments: list[Judgment], n: int, seed: int) -> list[Judgment]:
+    """The seeded sample of ``n`` judgments the fit scores (all for 0)."""
     if n <= 0 or n >= len(judgments):
         return judgments
     return random.Random(seed).sample(judgments, n)
+
+
+def rest(judgments: list[Judgment], n: int, seed: int) -> list[Judgment]:
+    """The judgments :func:`sample` leaves out."""
+    chosen = {id(j) for j in sample(judgments, n, seed)}
+    return [j for j in judgments if id(j) not in chosen]
+
+
+def report_rest(kb: KnowledgeBase, configs: dict[str, RankingConfig], train: Path, n: int, seed: int) -> None:
+    """MRR@10 of each config on the training judgments the fit did not score."""
+    rows = []
+    for path in sorted(train.glob("train-*.jsonl")):
+        js = rest(load_judgments(path), n, seed)
+        if not js:
+            continue
+        row: list[object] = [path.name, len(js)]
+        for label, cfg in configs.items():
+            peers.log(f"unscored training judgments: {label} on {path.name}")
+            row.append(f"{score(kb, cfg, js, path.name).mrr:.3f}")
+        rows.append(row)
+    peers.print_table(["training judgments the fit did not score", "queries",
+                       *(f"{k} MRR@10" for k in configs)], rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default="", help="start from (with --no-fit: report) these fields, 'title=0.4 b=0.7'")
     ap.add_argument("--no-fit", action="store_true", help="only report the dev halves for --config")
     ap.add_argument("--no-dev", action="store_true", help="do not report the dev halves")
+    ap.add_argument("--rest", action="store_true",
+                    help="also report the training judgments the fit did not score (beyond --per-kind)")
     args = ap.parse_args(argv)
     weights = dict(WEIGHTS)
     for item in args.weights:
@@ -256,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"fitted:  objective {f_obj:.4f} ({show(f_per)}) after {objective.evaluations} configs, "
                   f"{(time.time() - t0) / 60:.1f} min")
         print(f"fitted = {config_expr(cfg)}")
+        if args.rest and args.train:
+            report_rest(kb, {"default": DEFAULT, "fitted": cfg}, args.train, args.per_kind, args.seed)
         if not args.no_dev:
             report_dev(kb, {"default": DEFAULT, "fitted": cfg}, args.dev_dir)
     finally:

@@ -488,9 +488,11 @@ def test_fit_dev_halves_are_fixed_and_the_fit_reports_them(seed_index, tmp_path)
         '{"query": "redirector unable to delete", "relevant": ["Q168845"]}\n'
         '{"query": "client.lkp not updated error 32", "relevant": ["Q280515"], "exclude": ["Q168845"]}\n')
     r = run("fit.py", "--index", seed_index, "--train", train, "--dev-dir", dev, "--params", "title",
-            "--minutes", 1, "--per-kind", 0)
+            "--minutes", 1, "--per-kind", 1, "--rest")
     assert r.returncode == 0, r.stderr
     assert "start objective 1.0000" in r.stderr
     assert "fitted = DEFAULT" in r.stdout  # nothing to gain on two queries the default ranks first
     rows = [line for line in r.stdout.splitlines() if "dev-xref.jsonl" in line]
     assert len(rows) == 2 and "default" in rows[0] and "fitted" in rows[1]
+    rest = [line for line in r.stdout.splitlines() if "train-title.jsonl" in line]
+    assert len(rest) == 1 and [c.strip() for c in rest[0].strip("|").split("|")][1] == "1"  # the one not sampled
