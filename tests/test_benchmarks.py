@@ -417,3 +417,82 @@ def test_serve_script_runs_the_server_and_reports(seed_index, tmp_path):
     assert [(x["mode"], x["clients"]) for x in doc["runs"]] == [("in-process", 1), ("HTTP", 1), ("HTTP", 2)]
     assert doc["errors"] == 0 and all(x["ok"] > 0 for x in doc["runs"])
     assert doc["ratio"] > 0 and doc["target"] == 0.8
+
+
+# --- training.py and fit.py ------------------------------------------------------
+
+TRAINING_SYMPTOMS = ("When you start the Widget Manager on a computer running Windows NT, the widget spooler "
+                     "stops responding and the flux capacitor log grows without limit. The spindle "
+                     "controller reports an unexpected calibration fault.\n")
+
+
+def test_training_titles_and_symptoms_leave_the_dev_articles_out(tmp_path):
+    d = tmp_path / "txt"
+    d.mkdir()
+    for q in range(100020, 100026):
+        (d / f"Q{q}.TXT").write_text(article(q, f"PRB: Widget Spooler {q} Stops Responding After Calibration",
+                                             TRAINING_SYMPTOMS, "SYMPTOMS"), encoding="utf-8")
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text(json.dumps({"query": "q", "relevant": ["Q100020"], "exclude": ["Q100021"]}) + "\n")
+    out = tmp_path / "train"
+    r = run("training.py", "--archive", d, "--leave-out", dev, "--out-dir", out, "--kinds", "title", "symptom",
+            "--n", 10)
+    assert r.returncode == 0, r.stderr
+    for kind in ("title", "symptom"):
+        rows = [json.loads(line) for line in (out / f"train-{kind}.jsonl").read_text().splitlines()]
+        assert len(rows) == 4, kind  # the articles the dev file names, relevant or excluded, are not used
+        for row in rows:
+            assert row["query"] == row["query"].lower() and row["exclude"] == []
+            assert row["relevant"][0] not in ("Q100020", "Q100021") and len(row["relevant"]) == 1
+            if kind == "title":
+                assert "prb" not in row["query"] and row["relevant"][0][1:] in row["query"]
+            else:
+                assert 5 <= len(row["query"].split()) <= 16
+
+
+def test_training_title_and_description_rules():
+    import random
+
+    training = bench_module("training")
+    rng = random.Random(1)
+    assert training.title_query("XADM: FIX: Store Stops", rng) == "store stops"
+    assert training.title_key("PRB: Store Stops.") == "store stops"
+    # a KB phrase becomes one unit of user words, marked as such
+    units = training.user_phrasing("the service stops responding".split(), random.Random(0))
+    assert len(units) in (3, 4) and all(u for u in units)
+    from collections import Counter
+
+    df = Counter({"widget": 1, "spooler": 1, "capacitor": 1, "flux": 2, "computer": 50, "start": 40})
+    q = training.describe(TRAINING_SYMPTOMS, "winnt", df, 100, random.Random(2))
+    assert q and q == q.lower() and 5 <= len(q.split()) <= 16
+    assert q == training.describe(TRAINING_SYMPTOMS, "winnt", df, 100, random.Random(2))  # seeded
+
+
+def test_fit_dev_halves_are_fixed_and_the_fit_reports_them(seed_index, tmp_path):
+    fit = bench_module("fit")
+    halves = [fit.dev_half(f"query {i}") for i in range(400)]
+    assert halves == [fit.dev_half(f"query {i}") for i in range(400)]
+    assert 150 < halves.count("fit") < 250
+    assert fit.candidates("title", 0.3, 2.0) == [0.6, 0.15]
+    assert fit.candidates("b", 0.75, 2.0) == [1.0, 0.375]  # b stays within its range
+    assert fit.candidates("phrase", 0.0, 2.0) == [0.25]
+    assert fit.candidates("citations", 0.005, 2.0) == [0.01, 0.0]  # under a tenth of the default: 0
+    assert fit.config_expr(fit.parse_config("title=0.6 b=0.5")) == "replace(DEFAULT, b=0.5, title=0.6)"
+    train, dev = tmp_path / "train", tmp_path / "dev"
+    train.mkdir()
+    dev.mkdir()
+    (train / "train-title.jsonl").write_text(
+        '{"query": "sms clients produce nt event 3031", "relevant": ["Q168845"]}\n'
+        '{"query": "client.lkp file is not updated", "relevant": ["Q280515"]}\n')
+    (dev / "dev-xref.jsonl").write_text(
+        '{"query": "redirector unable to delete", "relevant": ["Q168845"]}\n'
+        '{"query": "client.lkp not updated error 32", "relevant": ["Q280515"], "exclude": ["Q168845"]}\n')
+    r = run("fit.py", "--index", seed_index, "--train", train, "--dev-dir", dev, "--params", "title",
+            "--minutes", 1, "--per-kind", 1, "--rest")
+    assert r.returncode == 0, r.stderr
+    assert "start objective 1.0000" in r.stderr
+    assert "fitted = DEFAULT" in r.stdout  # nothing to gain on two queries the default ranks first
+    rows = [line for line in r.stdout.splitlines() if "dev-xref.jsonl" in line]
+    assert len(rows) == 2 and "default" in rows[0] and "fitted" in rows[1]
+    rest = [line for line in r.stdout.splitlines() if "train-title.jsonl" in line]
+    assert len(rest) == 1 and [c.strip() for c in rest[0].strip("|").split("|")][1] == "1"  # the one not sampled
