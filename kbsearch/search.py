@@ -247,7 +247,8 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     if explain and found is None:
         qterms = spans if spans is not None else [QueryTerm(i, t, 0, 0) for i, t in enumerate(words)]
         found = ev.gather(eng, config, qterms, excluded)
-    hits = [_hit(eng, config, c, set(words), breakdowns.get(c.docnum), found if explain else None)
+    shares = _shares(config, spans) if spans is not None else None
+    hits = [_hit(eng, config, c, set(words), breakdowns.get(c.docnum), found if explain else None, shares)
             for c in cands]
     # Suggested: what correction would have searched, under ``exact``; a
     # close query when few articles match.
@@ -347,13 +348,26 @@ def _terms_of(q) -> list[str]:
     return out
 
 
+def _shares(cfg: RankingConfig, qterms: list[QueryTerm]) -> dict[str, float]:
+    """Each query term's (and its alternatives') share of a typed word, for
+    choosing snippets as the ranking weighs words (:func:`ev.typed_words`)."""
+    share, _ = ev.typed_words(cfg, qterms)
+    out = dict(share)
+    for q in qterms:
+        for a, _ in q.alternatives:
+            out[a] = max(out.get(a, 0.0), share.get(q.term, 1.0))
+    return out
+
+
 def _hit(eng: engine.Engine, cfg: RankingConfig, c: engine.Candidate, words: set[str],
-         breakdown: Breakdown | None, found: dict[str, ev.Evidence] | None) -> Hit:
-    """The hit for candidate ``c``: its snippet for ``words`` and, when
-    ``found`` (the query words' evidence) is given, its explanation."""
+         breakdown: Breakdown | None, found: dict[str, ev.Evidence] | None,
+         shares: dict[str, float] | None = None) -> Hit:
+    """The hit for candidate ``c``: its snippet for ``words`` (weighed by
+    ``shares``) and, when ``found`` (the query words' evidence) is given,
+    its explanation."""
     f = c.fields
     art = parse_article(engine.unpack_text(f["raw"]), citations=False)
-    snip = make_snippet(snippet_sections(art), words)
+    snip = make_snippet(snippet_sections(art), words, weights=shares)
     why = explanation(eng, cfg, c.docnum, found, art, breakdown) if found is not None else None
     return Hit(
         id=f["id"],

@@ -53,8 +53,12 @@ def _passages(text: str) -> list[str]:
     return out
 
 
-def make_snippet(sections: list[tuple[str, str]], terms: set[str], width: int = 160) -> Snippet:
-    """Best passage of ``sections`` ((name, text) pairs) for query ``terms`` (analysed)."""
+def make_snippet(sections: list[tuple[str, str]], terms: set[str], width: int = 160,
+                 weights: dict[str, float] | None = None) -> Snippet:
+    """Best passage of ``sections`` ((name, text) pairs) for query ``terms``
+    (analysed): the one with the most of them, each counted at its weight
+    (1 unless ``weights`` says less: a part of a typed word, such as "pack"
+    of "sp3", counts its share of it)."""
     best = None  # (score, order, passage)
     order = 0
     probes = [t[:4] for t in terms if t]
@@ -70,7 +74,8 @@ def make_snippet(sections: list[tuple[str, str]], terms: set[str], width: int = 
                     best = (0.0, order, passage)
                 continue
             found = terms.intersection(t for _, t in analyze_list(passage, split_compounds=False))
-            score = len(found) + (0.5 if name in ("symptoms", "title") and found else 0.0)
+            score = (sum(weights.get(t, 1.0) for t in found) if weights else len(found)) \
+                + (0.5 if name in ("symptoms", "title") and found else 0.0)
             if best is None or score > best[0]:
                 best = (score, order, passage)
     if best is None:

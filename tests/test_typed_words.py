@@ -86,3 +86,16 @@ def test_quantities_and_common_tokens_are_not_exact(tmp_path):
     with KnowledgeBase.open(ix) as kb:
         for q in ("1.2mb disks unreadable", "format 1.2 mb disk"):
             assert all(not h.breakdown.factor("exact").applied for h in kb.search(q)), q
+
+
+def test_the_snippet_weighs_words_as_the_ranking_does(tmp_path):
+    ix = _index_articles(tmp_path, {
+        750001: ("Print Jobs Stop", {
+            "SYMPTOMS": "This happens on Windows NT 4.0 with Service Pack 3 installed.\n\n"
+                        "The printer hangs and the spooler stops."}),
+    })
+    with KnowledgeBase.open(ix) as kb:
+        hit = kb.search("printer hangs spooler nt4 sp3")[0]
+    # Five parts of two typed words ("NT 4.0 Service Pack 3") count as two
+    # words, less than the three the other passage has.
+    assert hit.snippet == "The printer hangs and the spooler stops."
