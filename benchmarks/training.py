@@ -273,36 +273,37 @@ def titles_and_symptoms(archive: str, left_out: set[str], n: int, seed: int, out
     by_title: dict[str, list[str]] = defaultdict(list)
     for aid, t in titles.items():
         by_title[title_key(t)].append(aid)
-    rng = random.Random(seed)
-    pool = sorted(a for a in titles if a not in left_out)
-    rng.shuffle(pool)
-    with open(out_dir / "train-title.jsonl", "w", encoding="utf-8") as out:
-        written = 0
-        for aid in pool:
-            if written >= n:
-                break
-            q = title_query(titles[aid], rng)
-            same = by_title[title_key(titles[aid])]
-            if q is None or len(same) > 5 or set(same) & left_out:
-                continue
-            out.write(json.dumps({"set": "train-title", "query": q, "relevant": sorted(same), "exclude": []}) + "\n")
-            written += 1
-    peers.log(f"{written} title judgments")
+    def title_judgment(aid: str, rng: random.Random) -> dict | None:
+        q = title_query(titles[aid], rng)
+        same = by_title[title_key(titles[aid])]
+        if q is None or len(same) > 5 or set(same) & left_out:
+            return None
+        return {"query": q, "relevant": sorted(same)}
 
-    rng = random.Random(seed + 1)
-    pool = sorted(a for a in symptoms if a not in left_out)
+    def symptom_judgment(aid: str, rng: random.Random) -> dict | None:
+        q = describe(symptoms[aid], tags[aid], df, n_docs, rng)
+        return None if q is None else {"query": q, "relevant": [aid]}
+
+    for kind, articles, make, s in (("title", titles, title_judgment, seed),
+                                    ("symptom", symptoms, symptom_judgment, seed + 1)):
+        written = write_sampled(out_dir / f"train-{kind}.jsonl", f"train-{kind}",
+                                sorted(a for a in articles if a not in left_out), n, make, random.Random(s))
+        peers.log(f"{written} {kind} judgments")
+
+
+def write_sampled(path: Path, name: str, pool: list[str], n: int, make, rng: random.Random) -> int:
+    """Up to ``n`` judgments ``make(article id, rng)`` gives (None: skip it),
+    from ``pool`` shuffled by ``rng``, written to ``path``; how many."""
     rng.shuffle(pool)
-    with open(out_dir / "train-symptom.jsonl", "w", encoding="utf-8") as out:
-        written = 0
+    written = 0
+    with open(path, "w", encoding="utf-8") as out:
         for aid in pool:
             if written >= n:
                 break
-            q = describe(symptoms[aid], tags[aid], df, n_docs, rng)
-            if q is None:
-                continue
-            out.write(json.dumps({"set": "train-symptom", "query": q, "relevant": [aid], "exclude": []}) + "\n")
-            written += 1
-    peers.log(f"{written} symptom judgments")
+            if (j := make(aid, rng)) is not None:
+                out.write(json.dumps({"set": name, **j, "exclude": []}) + "\n")
+                written += 1
+    return written
 
 
 def sample_file(src: Path, dst: Path, n: int, seed: int) -> int:
