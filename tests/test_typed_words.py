@@ -78,13 +78,16 @@ def test_a_rare_exact_code_outweighs_the_common_words(tmp_path):
     assert hits[1].breakdown.factor("exact").value == 1.0
 
 
-def test_quantities_and_common_tokens_are_not_exact(tmp_path):
+def test_quantities_and_versioned_names_are_not_exact(tmp_path):
     ix = _index_articles(tmp_path, {
         740001: ("Disks Formatted at 1.2MB Are Unreadable", {"SYMPTOMS": "A 1.2MB disk cannot be read."}),
         740002: ("Format Fails on 1.2 MB Disks", {"SYMPTOMS": "Formatting a 1.2 MB disk fails."}),
+        # A name with a version number has other spellings ("AS/400").
+        740003: ("AS400 Sessions Hang", {"SYMPTOMS": "AS400 sessions hang."}),
+        740004: ("APPC Controller Pending on AS/400", {"SYMPTOMS": "The AS/400 controller stays pending."}),
     })
     with KnowledgeBase.open(ix) as kb:
-        for q in ("1.2mb disks unreadable", "format 1.2 mb disk"):
+        for q in ("1.2mb disks unreadable", "format 1.2 mb disk", "as400 controller pending"):
             assert all(not h.breakdown.factor("exact").applied for h in kb.search(q)), q
 
 

@@ -135,6 +135,9 @@ def typed_words(cfg: RankingConfig, qterms: list[QueryTerm]) -> tuple[dict[str, 
 
 # A number, maybe with a unit: a size, a version, a short count.
 _QUANTITY_RE = re.compile(r"\d{1,3}|\d+(?:[.,]\d+)+[a-z]{0,3}|\d+[a-z]{1,3}")
+# A name with a version number ("as400", "os2", "x25"): the archive spells
+# it several ways ("AS/400", "OS/2", "X.25"), so no one form is exact.
+_VERSIONED_NAME_RE = re.compile(r"[a-z]{1,5}\d{1,3}")
 
 
 def exact_tokens(cfg: RankingConfig, qterms: list[QueryTerm], found: dict[str, Evidence]) -> list[Evidence]:
@@ -149,7 +152,8 @@ def exact_tokens(cfg: RankingConfig, qterms: list[QueryTerm], found: dict[str, E
         # underscore ("c0000218", "0x80004005", "cli_nt.exe", "irql_not_less_or_equal"),
         # and is not a quantity, whose forms vary ("1.2mb", "1.2 MB", "640k").
         if e is not None and e.share == 1.0 and e.df <= cfg.exact_max_df and len(t) >= 3 \
-                and any(c.isdigit() or c in "._" for c in t) and not _QUANTITY_RE.fullmatch(t):
+                and any(c.isdigit() or c in "._" for c in t) and not _QUANTITY_RE.fullmatch(t) \
+                and not _VERSIONED_NAME_RE.fullmatch(t):
             out.append(e)
     return out
 
