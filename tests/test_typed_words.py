@@ -102,3 +102,19 @@ def test_the_snippet_weighs_words_as_the_ranking_does(tmp_path):
     # Five parts of two typed words ("NT 4.0 Service Pack 3") count as two
     # words, less than the three the other passage has.
     assert hit.snippet == "The printer hangs and the spooler stops."
+
+
+def test_a_file_name_articles_also_write_bare_is_not_exact(tmp_path):
+    ix = _index_articles(tmp_path, {
+        760001: ("Resource Compiler Cannot Find Include Files", {"SYMPTOMS": "RC cannot find the include files."}),
+        760002: ("RC.EXE Options", {"SYMPTOMS": "RC.EXE takes these options."}),
+        760003: ("PERFCTRS.DLL Missing", {"SYMPTOMS": "Counters fail: PERFCTRS.DLL is missing."}),
+        **{760100 + i: (f"Resource Script {i}", {"SYMPTOMS": f"RC compiles script {i}."}) for i in range(4)},
+    })
+    cfg = replace(DEFAULT, exact_max_df=3)  # "rc.exe" is in 1 article, "rc" in 6
+    with KnowledgeBase.open(ix, ranking=cfg) as kb:
+        hits = kb.search("rc.exe cannot find include files")
+        assert hits[0].id == "Q760001"
+        assert all(not h.breakdown.factor("exact").applied for h in hits)
+        # A file name that articles write only whole stays exact.
+        assert kb.search("perfctrs.dll missing")[0].breakdown.factor("exact").applied

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import engine, terms
-from ..analysis import analyze
+from ..analysis import analyze, stem
 from ..article import SYMPTOM_SECTIONS, Article, Section, parse_article
 from ..thesaurus import QueryTerm
 from .config import RankingConfig
@@ -140,11 +140,13 @@ _QUANTITY_RE = re.compile(r"\d{1,3}|\d+(?:[.,]\d+)+[a-z]{0,3}|\d+[a-z]{1,3}")
 _VERSIONED_NAME_RE = re.compile(r"[a-z]{1,5}\d{1,3}")
 
 
-def exact_tokens(cfg: RankingConfig, qterms: list[QueryTerm], found: dict[str, Evidence]) -> list[Evidence]:
+def exact_tokens(eng: engine.Engine, cfg: RankingConfig, qterms: list[QueryTerm],
+                 found: dict[str, Evidence]) -> list[Evidence]:
     """The evidence of the query's rare exact tokens: words typed whole (not
     a part of a compact token) that look like a code, file name or
     identifier and that at most ``cfg.exact_max_df`` articles have, in any
-    of their forms."""
+    of their forms (a file name's forms include its name alone: articles
+    write "RC" for ``rc.exe``)."""
     out = []
     for t in dict.fromkeys(q.term for q in qterms):
         e = found.get(t)
@@ -153,9 +155,18 @@ def exact_tokens(cfg: RankingConfig, qterms: list[QueryTerm], found: dict[str, E
         # and is not a quantity, whose forms vary ("1.2mb", "1.2 MB", "640k").
         if e is not None and e.share == 1.0 and e.df <= cfg.exact_max_df and len(t) >= 3 \
                 and any(c.isdigit() or c in "._" for c in t) and not _QUANTITY_RE.fullmatch(t) \
-                and not _VERSIONED_NAME_RE.fullmatch(t):
+                and not _VERSIONED_NAME_RE.fullmatch(t) and _bare_name_df(eng, t) <= cfg.exact_max_df:
             out.append(e)
     return out
+
+
+def _bare_name_df(eng: engine.Engine, token: str) -> int:
+    """How many articles have the name of the file ``token`` names without
+    its extension ("rc" for ``rc.exe``); 0 for a token that is no file name."""
+    name, dot, ext = token.rpartition(".")
+    if not dot or not ext.isalpha() or not name.replace("_", "").isalnum():
+        return 0
+    return eng.doc_frequency(terms.TEXT_FIELDS[0], stem(name) if name.isalpha() else name)
 
 
 def add_title(eng: engine.Engine, cfg: RankingConfig, ev: Evidence, title: np.ndarray, in_title: np.ndarray,

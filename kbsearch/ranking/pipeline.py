@@ -112,7 +112,7 @@ def first_pass(eng: engine.Engine, cfg: RankingConfig, qterms: list[QueryTerm],
     coordination = COORDINATION.value(cfg, matched, n_words)
     final = scores * coordination * title_factor
     exact = None
-    if cfg.exact and (rare := ev.exact_tokens(cfg, qterms, found)):
+    if cfg.exact and (rare := ev.exact_tokens(eng, cfg, qterms, found)):
         has = np.zeros(n_docs, dtype=np.float32)
         for e in rare:
             has[e.ids] += e.idf
