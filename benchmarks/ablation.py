@@ -14,8 +14,9 @@ SYMPTOMS as a quoted message (no title factors), the bonus for the articles
 that quote it so, the message and lead covers, the subject prior, the topic
 authority, the exact-token factor (rare codes and file names), the parts of
 a compact token ("sp3": service pack 3) counted as one typed word, the long
-forms of the abbreviations the archive defines, and the query vocabulary
-(thesaurus and abbreviations); one more row reads a
+forms of the abbreviations the archive defines, the one word the archive
+writes for two typed apart, and the query vocabulary (thesaurus,
+abbreviations and joined words); one more row reads a
 quote anywhere in SYMPTOMS rather than in the messages it sets off. A last row shows what a
 harness that only drops excluded ids from the results would report: the
 excluded source article's own citation and topic phrase then count.
@@ -56,6 +57,7 @@ VARIANTS: list[tuple[str, dict]] = [
     ("parts of a compact token as words", {"part_share": 0.0}),
     ("quotes anywhere in SYMPTOMS, not its messages", {"quote_field": "symptoms"}),
     ("without mined abbreviations", {"abbreviations": 0.0}),
+    ("without words typed apart joined", {"compounds": 0.0}),
     ("without query vocabulary", {}),
 ]
 NO_VOCABULARY = "without query vocabulary"

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from . import abbreviations, engine, spelling, terms
+from . import abbreviations, compounds, engine, spelling, terms
 from .analysis import UNSTEMMED, analyze_spans, stemmed
 from .article import Article, normalize_id, parse_article
 from .errors import KBSearchError
@@ -210,8 +210,9 @@ def search(eng: engine.Engine, text: str, limit: int = 10, product: str | None =
     else:
         spans = _as_indexed(eng, query_terms(corrected or query, vocabulary))
         if vocabulary:
-            spans = abbreviations.expand(eng, spans, config.abbreviations,
-                                         as_typed=[m.span() for m in _PHRASE_RE.finditer(corrected or query)])
+            quoted = [m.span() for m in _PHRASE_RE.finditer(corrected or query)]
+            spans = abbreviations.expand(eng, spans, config.abbreviations, as_typed=quoted)
+            spans = compounds.join(eng, spans, corrected or query, config.compounds, as_typed=quoted)
         words = list(dict.fromkeys(q.term for q in spans))
         if not words and whole is None:
             raise KBSearchError(f"nothing to search for in {text.strip()[:60]!r}: only stop words or symbols")

@@ -190,3 +190,7 @@ def test_what_users_typed_on_the_archive(archive_kb):
     # Distinctive words that match nothing are named.
     res = archive_kb.results("no such thingamajig zzzqqq")
     assert res.unmatched == ["thingamajig", "zzzqqq"]
+    # Words typed apart that the archive writes as one: "mind maze" is MindMaze.
+    assert all("MindMaze" in h.title for h in archive_kb.search("mind maze player file invalid", limit=3))
+    # A file name whose name alone articles write is not an exact token.
+    assert archive_kb.search("rc.exe can't find include files", explain=True)[0].breakdown.factor("exact").applied is False

@@ -26,6 +26,7 @@ class RankingConfig:
     title: float = 0.3                   # lift by the idf-weighted share of the query in the title, squared
     title_cover: float = 0.5             # lift by the share of the title's words that are query words, squared
     abbreviations: float = 0.8           # a long form the archive defines for a query word ("vfp": "visual foxpro") counts this much
+    compounds: float = 1.0               # the one word the archive writes for two typed apart ("mind maze": MindMaze) counts this much
     anchor_weight: float = 4.0           # a citing article's topic naming a query word counts as this many occurrences
     topic_as_title: float = 1.0          # ... and counts this much towards the title share, as if the title had it
     # Rerank: the best documents of the first pass, re-scored on evidence.
