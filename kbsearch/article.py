@@ -165,6 +165,12 @@ class Article:
         return [" ".join(p.split()) for p, kind in self._symptom_pieces() if kind == "quoted"]
 
     @property
+    def truncated(self) -> bool:
+        """Whether the file stops after its header: no preamble and no
+        section text (a cut-off copy). It is still indexed, by its header."""
+        return not self.preamble.strip() and not any(s.text.strip() for s in self.sections)
+
+    @property
     def body(self) -> str:
         """The article's prose: preamble and every section, headings included."""
         parts = [self.preamble] if self.preamble else []
