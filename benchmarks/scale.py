@@ -15,7 +15,8 @@ each archive id to its copies' ids.
 Sections of the table, each a function of its own:
 
 - build (``--skip-build`` leaves it out): a full ``kbsearch index`` at 1×
-  and N× (wall time; peak RSS of the largest process, as GNU ``time``
+  and N× (wall time; CPU time of every process, which other load on the
+  machine changes less than wall time; peak RSS of the largest process, as GNU ``time``
   reports it and the target counts it, and of the whole process tree,
   summed from ``/proc`` every 50 ms), and the SQLite FTS5 build of the same
   parsed 1× text (``peers.py build-fts5``);
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import threading
 import time
 from collections.abc import Sequence
@@ -131,9 +133,11 @@ def make_archive(archive: str, dest: Path, factor: int) -> Path:
 
 @dataclass
 class Build:
-    """One measured build: wall time, the largest process's peak RSS, the tree's summed peak."""
+    """One measured build: wall time, CPU time (user + system, every
+    process), the largest process's peak RSS, the tree's summed peak."""
 
     seconds: float
+    cpu_seconds: float
     peak_mb: float
     tree_peak_mb: float
 
@@ -175,29 +179,39 @@ def measure(cmd: Sequence[str]) -> Build:
 
     t = threading.Thread(target=poll, daemon=True)
     t.start()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         run = peers.run_measured(cmd)
     finally:
         stop.set()
         t.join()
-    return Build(run.seconds, run.peak_mb, peak[0] / 1024)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Build(run.seconds, cpu, run.peak_mb, peak[0] / 1024)
 
 
 def build_index(roots: Sequence[str], index: Path) -> Build:
     """A full ``kbsearch index ROOTS --index INDEX -q --rebuild``, measured."""
     peers.log(f"build: {' '.join(roots)} -> {index}")
     b = measure(peers.kbsearch_cmd() + ["index", *roots, "--index", str(index), "-q", "--rebuild"])
-    peers.log(f"  {b.seconds:.1f} s, peak {b.peak_mb:.0f} MB (one process), {b.tree_peak_mb:.0f} MB (tree)")
+    peers.log(f"  {b.seconds:.1f} s ({b.cpu_seconds:.0f} s CPU), peak {b.peak_mb:.0f} MB (one process), "
+              f"{b.tree_peak_mb:.0f} MB (tree)")
     return b
 
 
 def build_section(archive: str, scaled: Path, work: Path, factor: int) -> list[list[str]]:
-    """Rows: 1× and N× builds, FTS5's 1× build, and the ratios the issue targets."""
-    one = build_index([archive], work / "x1-index")
+    """Rows: 1× and N× builds, FTS5's 1× build, and the ratios the issue targets.
+
+    The indexes are rebuilt in ``WORK/build`` on every run: never in place
+    of an index something else may be reading.
+    """
+    out = work / "build"
+    out.mkdir(exist_ok=True)
+    one = build_index([archive], out / "x1-index")
     peers.log("build: sqlite-fts5 (1×)")
-    fts = measure(peers.peers_cmd() + ["build-fts5", str(work), archive])
-    peers.log(f"  {fts.seconds:.1f} s, peak {fts.peak_mb:.0f} MB")
-    big = build_index([str(scaled)], work / f"x{factor}-index")
+    fts = measure(peers.peers_cmd() + ["build-fts5", str(out), archive])
+    peers.log(f"  {fts.seconds:.1f} s ({fts.cpu_seconds:.0f} s CPU), peak {fts.peak_mb:.0f} MB")
+    big = build_index([str(scaled)], out / f"x{factor}-index")
     t = BUILD_TARGETS
     x = f"{factor}×"
     return [
@@ -209,6 +223,10 @@ def build_section(archive: str, scaled: Path, work: Path, factor: int) -> list[l
         _row(f"{x} build ÷ 1× build", f"{big.seconds / one.seconds:.2f}×", f"≤ {t['x_time']}×",
              big.seconds / one.seconds <= t["x_time"]),
         _row("build peak RSS, 1× (largest process / tree)", f"{one.peak_mb:.0f} / {one.tree_peak_mb:.0f} MB"),
+        _row("build CPU time (user + system), 1× / FTS5 1× / " + x,
+             f"{one.cpu_seconds:.0f} / {fts.cpu_seconds:.0f} / {big.cpu_seconds:.0f} s"),
+        _row(f"CPU time: 1× ÷ FTS5, {x} ÷ 1×",
+             f"{one.cpu_seconds / fts.cpu_seconds:.2f}× / {big.cpu_seconds / one.cpu_seconds:.2f}×"),
         _row(f"build peak RSS, {x} (largest process / tree)", f"{big.peak_mb:.0f} / {big.tree_peak_mb:.0f} MB",
              f"≤ {t['x_peak_mb']:.0f} MB", big.peak_mb <= t["x_peak_mb"]),
     ]
