@@ -165,6 +165,16 @@ class Article:
         return [" ".join(p.split()) for p, kind in self._symptom_pieces() if kind == "quoted"]
 
     @property
+    def truncated(self) -> bool:
+        """Whether the file stops after its header (a cut-off copy): no
+        body text, no "Additional query words", no footer and no legal
+        notice. Such an article is still indexed, by its header; an
+        article whose sections are blank but whose file goes on to the
+        footer is not truncated."""
+        return (not self.preamble.strip() and not any(s.text.strip() for s in self.sections)
+                and not self.query_words and not self.footer and not self.legal)
+
+    @property
     def body(self) -> str:
         """The article's prose: preamble and every section, headings included."""
         parts = [self.preamble] if self.preamble else []

@@ -316,7 +316,8 @@ def index(paths, rebuild, wait, procs, verbose, quiet, as_json, index_dir):
     """Add the article files under PATHS (every *.txt, recursively) to the index.
 
     Only new or changed files are read; articles whose files are gone are
-    removed. Files that are not articles are skipped and listed. An index
+    removed. Files that are not articles are skipped and listed; articles
+    whose files stop after the header are indexed and named as truncated. An index
     built from the default corpus's two samples starts afresh: the samples
     are left out.
     """
@@ -357,6 +358,8 @@ def _print_report(report, index_dir, paths, verbose: bool) -> None:
         click.echo(f"skipped {s.path}: {s.reason}", err=True)
     for d in report.duplicates:
         click.echo(f"duplicate {d.id}: kept {d.kept}, dropped {d.dropped}", err=True)
+    for t in report.truncated:
+        click.echo(f"truncated {t.path}: {t.id} has a header but no body (indexed by its header)", err=True)
     if verbose:
         for kind in ("added", "updated", "removed"):
             for path in report.files[kind]:
@@ -364,9 +367,10 @@ def _print_report(report, index_dir, paths, verbose: bool) -> None:
     if report.samples_removed:
         click.echo(f"Left out the {report.samples_removed} sample articles of the default corpus: "
                    f"the index now holds only the articles you index.", err=True)
+    truncated = f", {len(report.truncated)} truncated" if report.truncated else ""
     click.echo(
         f"Indexed {index_dir}: {report.added} added, {report.updated} updated, {report.removed} removed, "
-        f"{report.unchanged} unchanged, {len(report.skipped)} skipped; "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped{truncated}; "
         f"{report.articles} articles in {report.seconds:.1f}s"
     )
     if report.articles and report.indexed_nothing:

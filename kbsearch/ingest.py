@@ -3,9 +3,10 @@
 An index run is incremental: files are compared with what the index holds
 (path, size and modification time), so only new or changed files are parsed
 and files that are gone have their articles removed. The work is split over
-worker processes, each writing its own segment; the parent holds the index
-lock and commits everything in one step, so an interrupted run leaves the
-previous index as it was.
+worker processes, each writing its own segment (its postings go to disk
+whenever they reach a memory budget, and are merged into the segment at
+the end); the parent holds the index lock and commits everything in one
+step, so an interrupted run leaves the previous index as it was.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ from .ranking.config import INDEX_DEFAULT, IndexWeights
 MAX_FILE_BYTES = 8 * 1024 * 1024
 # Below this many files a run stays in one process: forking costs more.
 PARALLEL_MIN_FILES = 2000
+# A worker moves the postings it holds to a run file on disk whenever they
+# reach this many MB (as the engine estimates them), and merges the runs
+# into its segment at the end: a build's memory does not grow with the
+# archive, and the index is the same whatever the budget.
+POSTINGS_MB = 384.0
 # Written into an index built from the default corpus's sample articles on
 # first use: the first run that indexes other paths into it starts afresh,
 # so the samples never end up mixed with the user's own articles.
@@ -49,6 +55,14 @@ class Duplicate:
 
 
 @dataclass
+class Truncated:
+    """An article indexed by its header alone: its file has no body text."""
+
+    path: str
+    id: str
+
+
+@dataclass
 class IndexReport:
     """What an index run did; the CLI prints it, callers inspect it."""
 
@@ -58,6 +72,8 @@ class IndexReport:
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
+    # Articles this run indexed whose files stop after the header.
+    truncated: list[Truncated] = field(default_factory=list)
     seconds: float = 0.0
     articles: int = 0
     # The files whose articles were added, updated and removed, by path.
@@ -79,6 +95,7 @@ class IndexReport:
             "unchanged": self.unchanged,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "duplicates": [{"id": d.id, "kept": d.kept, "dropped": d.dropped} for d in self.duplicates],
+            "truncated": [{"path": t.path, "id": t.id} for t in self.truncated],
             "seconds": round(self.seconds, 3),
             "articles": self.articles,
             "samples_removed": self.samples_removed,
@@ -310,12 +327,15 @@ class _Done:
     date: str = ""
     docnum: int = -1
     reason: str = ""
+    truncated: bool = False
 
 
 def _work(index_dir: str, items: list[tuple[str, str, str]], counter=None,
-          rebuild: bool = False, weights: IndexWeights = INDEX_DEFAULT) -> tuple[object, list[_Done]]:
+          rebuild: bool = False, weights: IndexWeights = INDEX_DEFAULT,
+          postings_mb: float = POSTINGS_MB) -> tuple[object, list[_Done]]:
     """Parse and index ``items`` ((key, path, stamp)) into one new segment
-    (for a ``rebuild``, with every field of today's schema)."""
+    (for a ``rebuild``, with every field of today's schema), holding at most
+    ``postings_mb`` of postings in memory."""
     done: list[_Done] = []
 
     def docs():
@@ -326,7 +346,8 @@ def _work(index_dir: str, items: list[tuple[str, str, str]], counter=None,
             except NotAnArticle as e:
                 done.append(_Done(key, stamp, reason=str(e)))
             else:
-                done.append(_Done(key, stamp, art.id, art.date.isoformat() if art.date else "", n))
+                done.append(_Done(key, stamp, art.id, art.date.isoformat() if art.date else "", n,
+                                  truncated=art.truncated))
                 n += 1
                 yield article_document(art, key, stamp, weights)
             if counter is not None and (i & 63) == 63:
@@ -338,12 +359,12 @@ def _work(index_dir: str, items: list[tuple[str, str, str]], counter=None,
             with counter.get_lock():
                 counter.value += len(items) & 63
 
-    seg = engine.write_segment(index_dir, docs(), current_schema=rebuild)
+    seg = engine.write_segment(index_dir, docs(), current_schema=rebuild, budget_mb=postings_mb)
     return seg, done
 
 
 def _work_star(args):
-    return _work(*args[:2], counter=_COUNTER, rebuild=args[2], weights=args[3])
+    return _work(*args[:2], counter=_COUNTER, rebuild=args[2], weights=args[3], postings_mb=args[4])
 
 
 _COUNTER = None
@@ -365,9 +386,11 @@ Progress = Callable[[int, int, str], None]
 
 def index_paths(index_dir: str, roots: Iterable[str], *, rebuild: bool = False,
                 procs: int | None = None, wait: bool = False,
-                progress: Progress | None = None, weights: IndexWeights = INDEX_DEFAULT) -> IndexReport:
+                progress: Progress | None = None, weights: IndexWeights = INDEX_DEFAULT,
+                postings_mb: float = POSTINGS_MB) -> IndexReport:
     """Bring the index at ``index_dir`` up to date with the files under ``roots``
-    (``weights``: the index-time section weights, for experiments)."""
+    (``weights``: the index-time section weights, for experiments;
+    ``postings_mb``: each worker's memory budget, see :data:`POSTINGS_MB`)."""
     t0 = time.perf_counter()
     roots = list(roots)
     if not roots:
@@ -378,7 +401,7 @@ def index_paths(index_dir: str, roots: Iterable[str], *, rebuild: bool = False,
     samples = os.path.exists(marker) and not _only_samples(marker, roots)
     try:
         before = ix.doc_count() if samples else 0
-        report = _run(ix, writer, index_dir, roots, rebuild or samples, procs, progress, weights)
+        report = _run(ix, writer, index_dir, roots, rebuild or samples, procs, progress, weights, postings_mb)
     except BaseException:
         writer.cancel()
         raise
@@ -403,7 +426,7 @@ def _only_samples(marker: str, roots: list[str]) -> bool:
     return all(os.path.abspath(r) == corpus for r in roots)
 
 
-def _run(ix, writer, index_dir, roots, rebuild, procs, progress, weights) -> IndexReport:
+def _run(ix, writer, index_dir, roots, rebuild, procs, progress, weights, postings_mb) -> IndexReport:
     report = IndexReport()
     files = find_files(roots, report.skipped)
     indexed = {} if rebuild else engine.read_sources(ix)
@@ -422,7 +445,7 @@ def _run(ix, writer, index_dir, roots, rebuild, procs, progress, weights) -> Ind
             todo.append((key, path, stamp))
     gone = [k for k in indexed if k not in files and under_roots(k)]
 
-    segments, done = _parallel(index_dir, todo, procs, progress, rebuild, weights)
+    segments, done = _parallel(index_dir, todo, procs, progress, rebuild, weights, postings_mb)
 
     # Settle duplicate Q-numbers: the newer article wins, then the later path.
     best: dict[str, _Done] = {}
@@ -468,6 +491,8 @@ def _run(ix, writer, index_dir, roots, rebuild, procs, progress, weights) -> Ind
     report.files["removed"] = sorted(gone)
     report.updated = len(report.files["updated"])
     report.added = len(best) - report.updated
+    report.truncated = sorted((Truncated(d.key, aid) for aid, d in best.items() if d.truncated),
+                              key=lambda t: t.path)
     # A segment whose every article lost to a duplicate would only add files.
     live = [s for s in segments if s is not None and s.deleted_count() < s.doc_count_all()]
     writer.discard([s for s in segments if s is not None and s not in live])
@@ -482,7 +507,7 @@ def _run(ix, writer, index_dir, roots, rebuild, procs, progress, weights) -> Ind
 
 
 def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress | None, rebuild: bool = False,
-              weights: IndexWeights = INDEX_DEFAULT):
+              weights: IndexWeights = INDEX_DEFAULT, postings_mb: float = POSTINGS_MB):
     """Split ``todo`` over worker processes; returns (segments, per-segment results)."""
     total = len(todo)
     if total == 0:
@@ -490,7 +515,7 @@ def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress 
     procs = procs or os.cpu_count() or 1
     if procs <= 1 or total < PARALLEL_MIN_FILES:
         counter = _LocalCounter()
-        seg, done = _work(index_dir, todo, counter, rebuild, weights)
+        seg, done = _work(index_dir, todo, counter, rebuild, weights, postings_mb)
         if progress:
             progress(total, total, "reading")
         return [seg], [done]
@@ -499,7 +524,7 @@ def _parallel(index_dir: str, todo: list, procs: int | None, progress: Progress 
     ctx = mp.get_context("fork")
     counter = ctx.Value("q", 0)
     with ctx.Pool(procs, initializer=_init_worker, initargs=(counter, os.getpid())) as pool:
-        res = pool.map_async(_work_star, [(index_dir, s, rebuild, weights) for s in shards])
+        res = pool.map_async(_work_star, [(index_dir, s, rebuild, weights, postings_mb) for s in shards])
         while not res.ready():
             res.wait(0.2)
             if progress:

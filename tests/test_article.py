@@ -152,6 +152,16 @@ def test_truncated_header_still_parses():
     assert a.sections == []
 
 
+def test_truncated_means_the_file_stops_after_its_header():
+    assert parse_article(b"DOCUMENT:Q123456  01-JAN-2000  [win95x]\r\nTITLE   :Half a head").truncated
+    assert not parse_article((DATA / "Q168845.TXT").read_bytes()).truncated
+    # blank sections, but the file goes on to its footer: an empty article, not a cut-off one
+    blank = (b"DOCUMENT:Q123457  01-JAN-2000  [x]\nTITLE   :Blank\n\nSUMMARY\n=======\n\n \n\n"
+             b"Additional query words: wfw\n\n=====\nKeywords          : kbfile\n")
+    a = parse_article(blank)
+    assert a.body.strip() == "SUMMARY" and not a.truncated
+
+
 def test_cp1252_is_decoded():
     data = (DATA / "Q168845.TXT").read_bytes()
     data = data.replace(b"Windows NT SMS Clients", b"Windows NT\x92s \x93SMS\x94 Clients\xa0caf\xe9")

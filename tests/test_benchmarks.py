@@ -496,3 +496,28 @@ def test_fit_dev_halves_are_fixed_and_the_fit_reports_them(seed_index, tmp_path)
     assert len(rows) == 2 and "default" in rows[0] and "fitted" in rows[1]
     rest = [line for line in r.stdout.splitlines() if "train-title.jsonl" in line]
     assert len(rest) == 1 and [c.strip() for c in rest[0].strip("|").split("|")][1] == "1"  # the one not sampled
+
+
+def test_scale_copies_have_their_own_ids_and_cite_each_other(archive, tmp_path):
+    from kbsearch.article import parse_file
+
+    r = run("scale.py", "--archive", archive, "--work", tmp_path / "w", "--factor", 3, "--make-only")
+    assert r.returncode == 0, r.stderr
+    scaled = tmp_path / "w" / "x3"
+    files = sorted(scaled.rglob("*.TXT"))
+    assert len(files) == 3 * len(ARCHIVE)
+    arts = {f.stem: parse_file(str(f)) for f in files}
+    assert all(a.id == stem for stem, a in arts.items())  # the file name follows the id
+    rows = [line.split("\t") for line in (scaled / "ids.tsv").read_text().splitlines()[1:]]
+    assert sorted(r[0] for r in rows) == sorted(f"Q{q}" for q in ARCHIVE)
+    assert len({i for r in rows for i in r}) == 3 * len(ARCHIVE)
+    for k in (1, 2):
+        to_copy = {r[0]: r[k] for r in rows}
+        for original, copy in to_copy.items():
+            a, b = arts[original], arts[copy]
+            assert b.title == a.title
+            # cited archive articles become the copy's own; a missing one stays missing
+            assert [c.id for c in b.citations] == [to_copy.get(c.id, c.id) for c in a.citations]
+    assert "Q999999" in [c.id for c in arts[rows[0][2]].citations]
+    again = run("scale.py", "--archive", archive, "--work", tmp_path / "w", "--factor", 3, "--make-only")
+    assert again.returncode == 0 and "already made" in again.stderr

@@ -313,6 +313,21 @@ def test_index_command(runner, tmp_path, seed_dir):
     assert r.output == ""
 
 
+def test_index_names_truncated_articles(runner, tmp_path, seed_dir):
+    cut = seed_dir / "Q123456.TXT"
+    cut.write_bytes(b"DOCUMENT:Q123456  01-JAN-2000  [win95x]\r\nTITLE   :Half a head\r\n")
+    ix = str(tmp_path / "ix")
+    r = runner.invoke(cli, ["index", str(seed_dir), "--index", ix])
+    assert r.exit_code == 0, r.output
+    assert f"truncated {cut}: Q123456 has a header but no body" in r.stderr
+    assert "3 added, 0 updated, 0 removed, 0 unchanged, 0 skipped, 1 truncated; 3 articles" in r.stdout
+    r = run(runner, "index", str(seed_dir), "--index", str(tmp_path / "ix2"), "--json")
+    assert json.loads(r.stdout)["truncated"] == [{"path": str(cut), "id": "Q123456"}]
+    # indexed all the same: its title finds it
+    r = run(runner, "half head", "--index", ix, "--json")
+    assert [h["id"] for h in json.loads(r.stdout)["hits"]] == ["Q123456"]
+
+
 def test_index_reports_skipped_files(runner, tmp_path, seed_dir):
     (seed_dir / "junk.txt").write_bytes(b"\x00" * 64)
     r = runner.invoke(cli, ["index", str(seed_dir), "--index", str(tmp_path / "ix")])

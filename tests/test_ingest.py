@@ -79,6 +79,23 @@ def test_bad_files_are_skipped_and_reported(tmp_path, seed_dir):
     assert "DOCUMENT" in reasons["notes.Txt"]
 
 
+def test_truncated_articles_are_indexed_and_named(tmp_path, seed_dir):
+    (seed_dir / "Q123456.TXT").write_bytes(b"DOCUMENT:Q123456  01-JAN-2000  [win95x]\r\nTITLE   :Half a head\r\n")
+    # an "applies to" list is no body either
+    (seed_dir / "Q123457.TXT").write_bytes(
+        b"DOCUMENT:Q123457\r\nTITLE   :Cut short\r\n\r\n=====\r\nThe information in this article applies to:\r\n"
+        b"\r\n - Microsoft Widget 1.0\r\n-----\r\n")
+    report = index_paths(str(tmp_path / "ix"), [str(seed_dir)])
+    assert report.added == 4 and report.skipped == []
+    assert [(os.path.basename(t.path), t.id) for t in report.truncated] == [
+        ("Q123456.TXT", "Q123456"), ("Q123457.TXT", "Q123457")]
+    with KnowledgeBase.open(tmp_path / "ix") as kb:
+        assert kb.get("Q123456").title == "Half a head"
+        assert [h.id for h in kb.search("cut short")] == ["Q123457"]
+    # an unchanged file is not read again, so not reported again
+    assert index_paths(str(tmp_path / "ix"), [str(seed_dir)]).truncated == []
+
+
 def test_duplicate_q_numbers_newer_wins(tmp_path):
     d = tmp_path / "dups"
     d.mkdir()
@@ -308,3 +325,57 @@ def test_a_rebuild_gives_an_older_index_the_fields_it_lacks(tmp_path, monkeypatc
     report = index_paths(ix, [str(src)], procs=2, rebuild=True)
     assert report.articles == 2
     assert state() == ([], ["Q168845"])
+
+
+def segment_files(index) -> dict[str, bytes]:
+    """The contents of an index's segment files, by kind (one segment each)."""
+    names = [n for n in os.listdir(index) if n.startswith("kb_") and "." in n]
+    by_kind = {n.split(".", 1)[1]: (index / n).read_bytes() for n in names}
+    assert len(by_kind) == len(names)
+    return by_kind
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_a_small_memory_budget_spills_postings_and_writes_the_same_index(tmp_path, monkeypatch, procs):
+    from kbsearch import engine, ingest
+
+    from .test_whoosh_contract import corpus_files, write_corpus
+
+    folder = tmp_path / "articles"
+    files = corpus_files()
+    write_corpus(folder, files)
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_FILES", 1)
+    spills = tmp_path / "spills"
+    spill = engine._SegmentBuilder._spill
+
+    def counted(self):  # the workers are forked: they count in a file
+        with open(spills, "a") as f:
+            f.write("spill\n")
+        spill(self)
+
+    monkeypatch.setattr(engine._SegmentBuilder, "_spill", counted)
+    held = index_paths(str(tmp_path / "held"), [str(folder)], procs=procs, postings_mb=1e6)
+    assert not spills.exists()
+    spilled = index_paths(str(tmp_path / "spilled"), [str(folder)], procs=procs, postings_mb=0.05)
+    assert len(spills.read_text().split()) >= 10
+    for r in (held, spilled):
+        assert (r.added, r.articles, r.skipped, r.duplicates) == (len(files), len(files), [], [])
+    if procs == 1:  # one worker, one segment: the very same files
+        assert segment_files(tmp_path / "held") == segment_files(tmp_path / "spilled")
+    assert not [n for n in os.listdir(tmp_path / "spilled") if not n.startswith(("kb_", "_kb_"))]
+    queries = ["gasket spindle", "sprocket widget flange", "unique77 article", "unable to delete",
+               "title:synthetic gizmo", "sms clients"]
+    with KnowledgeBase.open(tmp_path / "held") as a, KnowledgeBase.open(tmp_path / "spilled") as b:
+        for q in queries:
+            ha, hb = a.search(q, limit=20), b.search(q, limit=20)
+            assert ha, q
+            assert [(h.id, h.score) for h in ha] == [(h.id, h.score) for h in hb], q
+
+    # An incremental run with a spill changes one article and no other.
+    changed = folder / "Q900007.TXT"
+    changed.write_bytes(changed.read_bytes().replace(b"Synthetic", b"Revised synthetic"))
+    os.utime(changed, ns=(1, 1))
+    report = index_paths(str(tmp_path / "spilled"), [str(folder)], procs=procs, postings_mb=0.001)
+    assert (report.added, report.updated, report.removed, report.articles) == (0, 1, 0, len(files))
+    with KnowledgeBase.open(tmp_path / "spilled") as b:
+        assert b.search("revised synthetic")[0].id == "Q900007"

@@ -367,3 +367,26 @@ def test_another_whoosh_stops_the_cli_with_one_line(monkeypatch, seed_index, tmp
         assert len(lines) == 1 and "Whoosh-Reloaded 2.7.5 (found 2.7.4)" in lines[0], (args, r.output)
     with pytest.raises(KBSearchError, match="found 2.7.4"):
         engine.write_segment(str(seed_index), iter([]))
+
+
+def test_write_term_writes_the_bytes_of_whooshs_term_writer(tmp_path, docs, monkeypatch):
+    """Each term through :func:`whoosh_internals.write_term`, then each
+    through the field writer's own ``start_term`` / ``add`` / ``finish_term``:
+    the same segment files, byte for byte."""
+
+    def whoosh_term(fw, tbytes, docnums, weights, values, lengths):
+        fw.start_term(tbytes)
+        for d, w, v, n in zip(docnums, weights, values, lengths):
+            fw.add(d, w, v, n)
+        fw.finish_term()
+
+    def build(path) -> dict[str, bytes]:
+        engine.create_index(str(path))
+        engine.write_segment(str(path), iter(docs))
+        return {n.split(".", 1)[1]: (path / n).read_bytes() for n in os.listdir(path) if n.startswith("kb_")}
+
+    ours = build(tmp_path / "ours")
+    monkeypatch.setattr(whoosh_internals, "write_term", whoosh_term)
+    theirs = build(tmp_path / "theirs")
+    assert {"trm", "pst"} <= set(ours)
+    assert ours == theirs
