@@ -34,7 +34,7 @@ PARALLEL_MIN_FILES = 2000
 # reach this many MB (as the engine estimates them), and merges the runs
 # into its segment at the end: a build's memory does not grow with the
 # archive, and the index is the same whatever the budget.
-POSTINGS_MB = 384.0
+POSTINGS_MB = 160.0
 # Written into an index built from the default corpus's sample articles on
 # first use: the first run that indexes other paths into it starts afresh,
 # so the samples never end up mixed with the user's own articles.
