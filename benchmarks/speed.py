@@ -1,6 +1,7 @@
 """Archive-scale speed of kbsearch, each figure beside a peer measured in the same run.
 
     python benchmarks/speed.py [--archive DIR] [--work DIR] [--quick]
+    python benchmarks/speed.py --index IX --index4 IX4 [--fts5 DB] [--queries N]
 
 Figures: full build (wall time, peak RSS) against an SQLite FTS5 build of the
 same parsed text; warm query latency (p50/p95, one process, one open index,
@@ -10,6 +11,12 @@ Whoosh, if ``relevance.py`` left its index in the work folder); a one-shot
 re-indexing after one article changed against an FTS5 row update, and a
 re-index run with nothing changed. ``--quick`` uses the first few archive
 folders, fewer queries and fewer repeats, in ``WORK/quick``.
+
+With ``--index4`` only queries are measured, on built indexes: the same
+queries alternate between the archive's index (``--index``) and one of an
+archive four times its size in one process (p50/p95 at each size, 4× ÷ 1×),
+FTS5 runs them on the 1× archive in the same run, and the one-shot CLI runs
+on the 1× index beside one grep pass over the archive.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ GREP_WORD = "redirector"
 FREE_ID = "Q999999"  # the changed article's id: absent from the archive (checked)
 QUICK_FOLDERS = 16
 WARMUP_QUERIES = 20
+SCALE_QUERIES = 300
+# Issue 31's targets, as ratios within one run.
+FTS5_P50, FTS5_P95, SCALE_GROWTH, ONE_SHOT_VS_GREP = 0.20, 0.30, 1.6, 1.2
 
 
 @dataclass
@@ -72,6 +82,10 @@ def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     peers.add_common_args(ap)
     ap.add_argument("--quick", action="store_true", help="smoke run: a subset of the archive, fewer queries and runs")
+    ap.add_argument("--index", type=Path, help="a built index of the archive (with --index4)")
+    ap.add_argument("--index4", type=Path, help="a built index of an archive 4× the size: measure queries only")
+    ap.add_argument("--fts5", type=Path, help="a built FTS5 peer of the archive (default: WORK/fts5.db, built if missing)")
+    ap.add_argument("--queries", type=int, default=SCALE_QUERIES, help="queries with --index4")
     return ap.parse_args()
 
 
@@ -148,6 +162,36 @@ def _peers_for_warm(s: Settings) -> list[tuple[peers.Peer, str]]:
     return out
 
 
+def measure_scale(s: Settings, index: Path, index4: Path, fts5: Path) -> list[Figure]:
+    """Warm p50/p95 with the same queries alternating between the 1× and
+    the 4× index in one process, and FTS5's on the 1× archive."""
+    files = peers.default_judgments()
+    queries = peers.sample_queries(files, s.queries)
+    warmup = [q for q in peers.sample_queries(files, WARMUP_QUERIES, offset=1) if q not in set(queries)]
+    peers.log(f"scale: {len(queries)} queries alternating between {index} and {index4} (after {len(warmup)} untimed)")
+    ms: dict[int, list[float]] = {1: [], 4: []}
+    with peers.KbRanker(index) as one, peers.KbRanker(index4) as four:
+        for q in warmup:
+            _try(one.display, q), _try(four.display, q)
+        for i, q in enumerate(queries):
+            # Which size goes first alternates, so neither always finds the other's work in the CPU caches.
+            for size, kb in ((1, one), (4, four)) if i % 2 == 0 else ((4, four), (1, one)):
+                t0 = time.perf_counter()
+                if _try(kb.display, q):
+                    ms[size].append(1000 * (time.perf_counter() - t0))
+    peers.log(f"  fts5 on {fts5}")
+    with peers.FTS5.ranker(fts5) as ranker:
+        fts_ms = latencies_ms(ranker.display, queries, warmup)
+    p = peers.percentile
+    n = len(ms[1])
+    p50, p95, f50, f95 = p(ms[1], 50), p(ms[1], 95), p(fts_ms, 50), p(fts_ms, 95)
+    label = "sqlite-fts5 + snippet()"
+    return [Figure(f"warm query p50, 1×, n={n}", "ms", p50, f50, label, FTS5_P50 * f50),
+            Figure(f"warm query p95, 1×, n={n}", "ms", p95, f95, label, FTS5_P95 * f95),
+            Figure(f"warm query p50, 4×, n={len(ms[4])}", "ms", p(ms[4], 50), p50, "kbsearch 1×", SCALE_GROWTH * p50),
+            Figure(f"warm query p95, 4×, n={len(ms[4])}", "ms", p(ms[4], 95), p95, "kbsearch 1×", SCALE_GROWTH * p95)]
+
+
 # --- one-shot CLI -------------------------------------------------------------
 
 def grep_cmd(roots: Sequence[str]) -> tuple[list[str], str]:
@@ -157,14 +201,14 @@ def grep_cmd(roots: Sequence[str]) -> tuple[list[str], str]:
     return ["grep", "-ril", GREP_WORD, *roots], "grep -ril"
 
 
-def measure_one_shot(s: Settings) -> list[Figure]:
+def measure_one_shot(s: Settings, index: Path | None = None) -> list[Figure]:
     """Median wall time and peak RSS of ``kbsearch QUERY`` against a grep of the archive."""
     peers.log(f"one-shot: {s.runs} runs each")
-    cmd = peers.kbsearch_cmd() + [ONE_SHOT_QUERY, "--index", str(s.work / "kb")]
+    cmd = peers.kbsearch_cmd() + [ONE_SHOT_QUERY, "--index", str(index or s.work / "kb")]
     kb_s, kb_mb = peers.repeat(cmd, s.runs)
     gcmd, label = grep_cmd(s.roots)
     g_s, g_mb = peers.repeat(gcmd, s.runs, check=False)
-    return [Figure("one-shot CLI query, median wall", "s", kb_s, g_s, label, 0.35),
+    return [Figure("one-shot CLI query, median wall", "s", kb_s, g_s, label, ONE_SHOT_VS_GREP * g_s),
             Figure("one-shot CLI query, peak RSS", "MB", kb_mb, g_mb, label)]
 
 
@@ -236,8 +280,19 @@ def measure_incremental(s: Settings) -> list[Figure]:
 
 
 def main() -> None:
-    s = settings(parse_args())
+    args = parse_args()
+    s = settings(args)
     s.work.mkdir(parents=True, exist_ok=True)
+    if args.index4:
+        if args.index is None:
+            raise SystemExit("--index4 needs --index (the 1× index)")
+        fts5 = args.fts5 or peers.FTS5.index_path(s.work)
+        if not fts5.exists():
+            peers.run_measured(peers.peers_cmd() + ["build-fts5", str(s.work), *s.roots])
+        s.queries = args.queries
+        figures = measure_scale(s, args.index, args.index4, fts5) + measure_one_shot(s, args.index)
+        peers.print_table(["figure", "kbsearch", "peer", "ratio", "target", "met"], [f.row() for f in figures])
+        return
     figures = measure_build(s) + measure_warm(s) + measure_one_shot(s) + measure_incremental(s)
     peers.print_table(["figure", "kbsearch", "peer", "ratio", "target", "met"], [f.row() for f in figures])
 

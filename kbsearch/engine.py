@@ -75,7 +75,7 @@ MASK_CACHE_SIZE = 64
 PHRASE_GAP = 3
 
 
-def _keep(cache: dict, key, value, size: int | None = None):
+def keep(cache: dict, key, value, size: int | None = None):
     """Store ``value`` under ``key`` in ``cache``, first clearing the cache
     if it holds ``size`` entries (default :data:`DF_CACHE_SIZE`); returns ``value``."""
     if len(cache) >= (DF_CACHE_SIZE if size is None else size):
@@ -439,8 +439,8 @@ class _SegmentBuilder(wi.SegmentBuilder):
         while chunk := list(islice(held, _RUN_CHUNK)):
             pickle.dump(chunk, run, pickle.HIGHEST_PROTOCOL)
         self._runs.append(run)
-        for terms in self._terms.values():
-            terms.clear()  # the field names stay: each is a field of the segment
+        for field_terms in self._terms.values():
+            field_terms.clear()  # the field names stay: each is a field of the segment
         self.buffered = 0
 
     def write_postings(self, fw) -> None:
@@ -566,18 +566,34 @@ class Postings:
     """One term's postings over the whole index, as arrays.
 
     ``ids`` are index-wide document numbers (ascending), ``weights`` the
-    posting weights (section-weighted term frequency in ``body``), and
-    ``blob`` every posting's encoded positions end to end (posting ``i``'s
-    end at ``ends[i]``: one bytes object rather than one per posting, a
-    third of the memory), decoded on demand by :meth:`positions`.
+    posting weights (section-weighted term frequency in ``body``). Encoded
+    positions stay in the index until a document's are asked for
+    (:meth:`positions`): ``blocks`` holds each block's values, or a callable
+    that reads them (decoded once, then kept), the block starting at posting
+    ``block_starts[i]``. Only the rerank's candidates need positions, and
+    unpickling every posting's values was most of the cost of reading a list.
+    The blocks read are kept with the list (``read_blocks``) until the
+    cache that holds it drops them (``on_read``).
     """
+
+    def forget_read(self) -> int:
+        """Drop the blocks read (they are read again when needed); how many
+        postings they held."""
+        n, self.read = self.read, 0
+        self.read_blocks.clear()
+        return n
 
     term: str
     ids: np.ndarray
     weights: np.ndarray
-    blob: bytes
-    ends: np.ndarray
+    block_starts: np.ndarray
+    blocks: list
     decode: object = None
+    # The blocks whose values were read, by number; how many postings they
+    # hold; and who to tell when one is read (the cache that holds the list).
+    read_blocks: dict = field(default_factory=dict)
+    read: int = 0
+    on_read: object = None
 
     @property
     def df(self) -> int:
@@ -585,11 +601,31 @@ class Postings:
 
     def positions(self, docnum: int) -> list[int]:
         """Positions of the term in document ``docnum`` (empty if absent)."""
-        i = int(np.searchsorted(self.ids, docnum))
-        if i >= len(self.ids) or self.ids[i] != docnum or not self.blob or self.decode is None:
+        if not self.blocks or self.decode is None:
             return []
-        start = int(self.ends[i - 1]) if i else 0
-        return self.decode(self.blob[start:int(self.ends[i])])
+        ids = self.ids
+        i = int(ids.searchsorted(docnum))
+        if i >= len(ids) or ids[i] != docnum:
+            return []
+        return self.positions_at(i)
+
+    def positions_at(self, i: int) -> list[int]:
+        """Positions of the term in its ``i``-th posting."""
+        if not self.blocks or self.decode is None:
+            return []
+        b = int(self.block_starts.searchsorted(i, side="right")) - 1
+        start = int(self.block_starts[b])
+        values = self.read_blocks.get(b)
+        if values is None:
+            values = self.blocks[b]
+            if callable(values):
+                values = self.read_blocks[b] = values()
+                end = int(self.block_starts[b + 1]) if b + 1 < len(self.block_starts) else len(self.ids)
+                self.read += end - start
+                if self.on_read is not None:
+                    self.on_read(self, end - start)
+        v = values[i - start]
+        return self.decode(v) if v else []
 
 
 @dataclass
@@ -602,6 +638,9 @@ class PhrasePostings(Postings):
     def positions(self, docnum: int) -> list[int]:
         return self.starts.get(docnum, [])
 
+    def positions_at(self, i: int) -> list[int]:
+        return self.starts.get(int(self.ids[i]), [])
+
 
 _LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
@@ -613,8 +652,17 @@ class Engine:
 
     # Postings kept decoded between queries, least recently used dropped
     # first: common terms ("error", "file") cost tens of ms to read, and
-    # symptom descriptions keep using them. ~25 bytes a posting.
-    POSTINGS_CACHE = 4_000_000
+    # symptom descriptions keep using them. ~12 bytes a posting.
+    POSTINGS_CACHE = 12_000_000
+    # Postings whose positions were read (the blocks a candidate was in),
+    # kept with their lists: ~80 bytes a posting.
+    READ_POSTINGS = 1_000_000
+
+    # After this many articles looked up by id one by one, every article's
+    # document number is read from the id column at once (a fraction of a
+    # second at four times the archive; one look-up is ~20 µs): a long-lived
+    # process looks up the cited articles of many queries' citation topics.
+    ID_MAP_AFTER = 10_000
 
     def __init__(self, path: str):
         self.path = path
@@ -626,9 +674,13 @@ class Engine:
         self._reset_caches()
 
     def _reset_caches(self) -> None:
+        for p in getattr(self, "_postings", {}).values():
+            if p is not None:
+                p.on_read = None
         self._postings: dict[tuple[str, str], Postings | None] = {}
         self._cached_postings = 0
-        self._lengths: dict[str, np.ndarray] = {}
+        self._read_postings_held = 0
+        self._lengths: dict = {}
         self._live: np.ndarray | None | bool = False
         self._masks: dict[str, np.ndarray] = {}
         self._id_column = None
@@ -637,9 +689,12 @@ class Engine:
         self._df: dict[tuple[str, str], int] = {}
         self._anchors: dict[str, list[tuple[int, np.ndarray]]] = {}
         self._docnums: dict[str, int | None] = {}
+        self._id_lookups = 0
+        self._id_map: dict[str, int] | None = None
         self._field_terms: dict[str, dict[str, int]] = {}
         self._facets: Facets | None = None
         self._lexicons: dict[str, list[str]] = {}
+        self._memos: dict[str, dict] = {}
 
     # Array access for the ranking layer.
 
@@ -653,6 +708,12 @@ class Engine:
     def _leaves(self):
         r = self._searcher.reader()
         return r.leaf_readers()
+
+    def memo(self, name: str) -> dict:
+        """A dict the layers above keep per open index under ``name`` (what
+        they derive from stored fields, such as parsed articles): emptied
+        with the other caches. Bound its size with :func:`keep`."""
+        return self._memos.setdefault(name, {})
 
     def field_lengths(self, fieldname: str) -> np.ndarray:
         """Every document's (stored, lossy) length of ``fieldname``."""
@@ -669,6 +730,16 @@ class Engine:
                     parts.append(_LENGTH_TABLE[raw])
             arr = np.concatenate(parts) if parts else np.zeros(0, np.float32)
             self._lengths[fieldname] = arr
+        return arr
+
+    def bm25_norm(self, k1: float, b: float) -> np.ndarray:
+        """Every document's BM25 length normalisation of ``body``,
+        ``k1 * (1 - b + b * length / average)`` (float32; kept per ``k1, b``)."""
+        key = ("norm", k1, b)
+        arr = self._lengths.get(key)
+        if arr is None:
+            lengths = self.field_lengths("body")
+            arr = self._lengths[key] = k1 * (1 - b + b * lengths / self.avg_field_length("body"))
         return arr
 
     def live_mask(self) -> np.ndarray | None:
@@ -714,25 +785,44 @@ class Engine:
         while cache and self._cached_postings + size > self.POSTINGS_CACHE:
             old = cache.pop(next(iter(cache)))
             self._cached_postings -= 1 if old is None else old.df
+            if old is not None:
+                self._read_postings_held -= old.forget_read()
+                old.on_read = None  # no longer counted here
         cache[key] = result
         self._cached_postings += size
         return result
 
     def _read_postings(self, fieldname: str, term: str) -> Postings | None:
-        ids_parts, w_parts, values = [], [], []
+        ids_parts, w_parts, blocks, starts = [], [], [], []
         fmt = self.schema[fieldname].format
         keep = fmt.supports("positions")
+        n = 0
         for r, off in self._leaves():
-            for ids, ws, vals in wi.read_postings_blocks(r, fieldname, term, fmt, keep):
+            read = wi.read_postings_lazily(r, fieldname, term, fmt) if keep else \
+                wi.read_postings_blocks(r, fieldname, term, fmt, False)
+            for ids, ws, vals in read:
                 ids_parts.append(ids + off if off else ids)
                 w_parts.append(ws)
                 if keep:
-                    values.extend(vals)
+                    starts.append(n)
+                    blocks.append(vals)
+                n += len(ids)
         if not ids_parts:
             return None
-        ends = np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=len(values)))
-        return Postings(term, np.concatenate(ids_parts), np.concatenate(w_parts), b"".join(values), ends,
-                        fmt.decoder("positions") if keep else None)
+        return Postings(term, np.concatenate(ids_parts), np.concatenate(w_parts), np.array(starts, dtype=np.int64),
+                        blocks, wi.positions_decoder(fmt) if keep else None, on_read=self._count_read)
+
+    def _count_read(self, postings: Postings, n: int) -> None:
+        """Count a block of ``n`` postings whose positions were read; past
+        :attr:`READ_POSTINGS`, drop the blocks of the least recently used
+        lists (not the lists) until half that is left."""
+        self._read_postings_held += n
+        if self._read_postings_held > self.READ_POSTINGS:
+            for p in self._postings.values():
+                if p is not None and p is not postings and p.read:
+                    self._read_postings_held -= p.forget_read()
+                    if self._read_postings_held <= self.READ_POSTINGS // 2:
+                        break
 
     def _phrase_postings(self, fieldname: str, words: list[str]) -> "Postings | None":
         """The postings of ``words`` as a phrase: each word within
@@ -747,11 +837,13 @@ class Engine:
         for p in parts[1:]:
             ids = np.intersect1d(ids, p.ids, assume_unique=True)
         first = parts[0]
-        where = np.searchsorted(first.ids, ids)
+        # Where each document stands in each word's postings, looked up at once.
+        where = [np.searchsorted(p.ids, ids).tolist() for p in parts]
+        weights = first.weights[where[0]].tolist()
         out_ids, out_w, starts = [], [], {}
-        for d, i in zip(ids.tolist(), where.tolist()):
-            rest = [set(p.positions(d)) for p in parts[1:]]
-            own = first.positions(d)
+        for n, d in enumerate(ids.tolist()):
+            rest = [set(p.positions_at(at[n])) for p, at in zip(parts[1:], where[1:])]
+            own = first.positions_at(where[0][n])
             found = []
             for s in own:
                 cur = s
@@ -763,12 +855,12 @@ class Engine:
                     found.append(s)
             if found:
                 out_ids.append(d)
-                out_w.append(float(first.weights[i]) * len(found) / len(own))
+                out_w.append(weights[n] * len(found) / len(own))
                 starts[d] = found
         if not out_ids:
             return None
         return PhrasePostings(" ".join(words), np.array(out_ids, dtype=np.int64),
-                              np.array(out_w, dtype=np.float32), b"", np.zeros(0, np.int64), None, starts)
+                              np.array(out_w, dtype=np.float32), np.zeros(0, np.int64), [], None, starts=starts)
 
     def prefix_frequencies(self, fieldname: str, prefix: str) -> dict[str, int]:
         """``{term: live document frequency}`` of the terms of ``fieldname``
@@ -814,7 +906,7 @@ class Engine:
             docs = list(self._searcher.docs_for_query(q))
             if docs:
                 mask[np.asarray(docs, dtype=np.int64)] = True
-            _keep(self._masks, key, mask, MASK_CACHE_SIZE)
+            keep(self._masks, key, mask, MASK_CACHE_SIZE)
         return mask
 
     def close(self) -> None:
@@ -906,7 +998,7 @@ class Engine:
         key = (fieldname, term)
         n = self._df.get(key)
         if n is None:
-            n = _keep(self._df, key, self._searcher.doc_frequency(fieldname, term) if fieldname in self.schema else 0)
+            n = keep(self._df, key, self._searcher.doc_frequency(fieldname, term) if fieldname in self.schema else 0)
         return n
 
     def _cites_term(self, docnum: int) -> str:
@@ -938,7 +1030,7 @@ class Engine:
                     ids = self._only_live(np.fromiter(found, dtype=np.int64))
                 except TermNotFound:  # no article cites it
                     pass
-            got = _keep(self._citing, docnum, ids)
+            got = keep(self._citing, docnum, ids)
         return got
 
     def anchors(self, term: str) -> list[tuple[int, np.ndarray]]:
@@ -957,18 +1049,17 @@ class Engine:
             by_target: dict[int, list[np.ndarray]] = {}
             # Segment by segment: a topic's postings are in the segments
             # whose term lists have it, and nowhere else.
+            fmt = self.schema["anchor"].format
             for r, off in self._leaves():
-                for tok in r.expand_prefix("anchor", prefix):
-                    tok = tok.decode("utf-8") if isinstance(tok, bytes) else tok
+                for tok, ids in wi.prefix_postings(r, "anchor", prefix, fmt):
                     head, cited = terms.split_anchor(tok)
                     target = self.docnum_for(cited) if head == term else None
                     if target is not None:
-                        ids = np.fromiter(r.postings("anchor", tok).all_ids(), dtype=np.int64) + off
-                        by_target.setdefault(target, []).append(ids)
+                        by_target.setdefault(target, []).append(ids + off)
             for target, parts in by_target.items():
                 if len(ids := self._only_live(np.concatenate(parts))):
                     got.append((target, ids))
-        return _keep(self._anchors, term, got)
+        return keep(self._anchors, term, got)
 
     def _only_live(self, ids: np.ndarray) -> np.ndarray:
         live = self.live_mask()
@@ -980,11 +1071,29 @@ class Engine:
         same cited articles come back for many words' topics)."""
         if article_id in self._docnums:
             return self._docnums[article_id]
+        if self._id_map is None and self._id_lookups >= self.ID_MAP_AFTER:
+            self._id_map = self._read_id_map()
+        if self._id_map:
+            return keep(self._docnums, article_id, self._id_map.get(article_id))
+        self._id_lookups += 1
         try:
             docnum = self._searcher.reader().first_id("id", article_id)
         except (KeyError, TermNotFound):  # no such article (Whoosh's MultiReader catches both)
             docnum = None
-        return _keep(self._docnums, article_id, docnum)
+        return keep(self._docnums, article_id, docnum)
+
+    def _read_id_map(self) -> dict[str, int]:
+        """``{article id: its first live docnum}``, as :meth:`docnum_for`
+        looks them up, from the ``id`` column read at once (empty where
+        the index has no such column: look-ups go on one by one)."""
+        r = self._searcher.reader()
+        if not r.has_column("id"):
+            return {}
+        ids = list(r.column_reader("id"))
+        live = self.live_mask()
+        docs = range(len(ids)) if live is None else np.flatnonzero(live).tolist()
+        # Reversed, so that the first of two documents with one id wins, as with first_id.
+        return {ids[d]: d for d in reversed(docs)}
 
     def stored(self, docnum: int) -> dict:
         return dict(self._searcher.stored_fields(docnum))

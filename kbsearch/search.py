@@ -22,7 +22,7 @@ import numpy as np
 
 from . import abbreviations, compounds, engine, spelling, terms
 from .analysis import UNSTEMMED, analyze_spans, stemmed
-from .article import Article, normalize_id, parse_article
+from .article import Article, normalize_id
 from .errors import KBSearchError
 from .filters import Filters, why_empty
 from .ranking import evidence as ev
@@ -367,7 +367,7 @@ def _hit(eng: engine.Engine, cfg: RankingConfig, c: engine.Candidate, words: set
     ``shares``) and, when ``found`` (the query words' evidence) is given,
     its explanation."""
     f = c.fields
-    art = parse_article(engine.unpack_text(f["raw"]), citations=False)
+    art = ev.article(eng, c.docnum, citations=False)
     snip = make_snippet(snippet_sections(art), words, weights=shares)
     why = explanation(eng, cfg, c.docnum, found, art, breakdown) if found is not None else None
     return Hit(

@@ -18,17 +18,21 @@ when an index is first opened, created or written, raises a one-line
 
 from __future__ import annotations
 
+import io
 import os
 import zlib
 from array import array
-from collections.abc import Iterator
-from pickle import dumps
+from collections.abc import Callable, Iterator
+from itertools import accumulate
+from pickle import dumps, loads
+from pickle import load as load_pickle
 
 import numpy as np
 import whoosh
 from whoosh import index as windex
 from whoosh.codec.base import PerDocumentWriter
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.formats import Positions
 from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort, unpack_uint
 from whoosh.util.numeric import length_to_byte
@@ -327,3 +331,184 @@ def read_postings_blocks(reader, fieldname: str, term: str, fmt, values: bool) -
                 vs.append(m.value() or b"")
             m.next()
         yield np.asarray(ids, dtype=np.int64), np.asarray(ws, dtype=np.float32), vs if values else None
+
+
+# A W3 block's data is the pickle (protocol 2) of ``(ids, weights, values)``:
+# ``ids`` a tuple of id deltas (MARK, one BININT1/BININT2/BININT per id,
+# TUPLE, BINPUT 0), ``weights`` None, one float or a tuple of floats (MARK,
+# BINFLOAT each, TUPLE), then ``values``, one bytes object per posting, each
+# pickled as a call (``_codecs.encode``): decoding the values is most of the
+# cost of unpickling a block.
+_MARK, _TUPLE, _BININT1, _BINFLOAT, _NONE = 0x28, 0x74, 0x4B, 0x47, 0x4E
+_IDS_END = b"tq\x00"  # TUPLE, BINPUT 0: the end of the ids tuple
+_FLOATS = np.dtype(">f8")
+
+
+def block_ids_weights(data: bytes, n: int) -> tuple[np.ndarray, np.ndarray | float | None] | None:
+    """The id deltas (int64) and weights of a W3 block of ``n`` postings
+    from its (uncompressed) pickle, without decoding the values; None when
+    the pickle is not laid out as expected (the caller unpickles it)."""
+    if n < 4 or data[2] != _MARK:  # short tuples have no MARK
+        return None
+    end = data.find(_IDS_END, 3)
+    if end < 0:
+        return None
+    if end - 3 == 2 * n:  # every delta under 256: BININT1 pairs
+        raw = np.frombuffer(data, np.uint8, count=2 * n, offset=3)
+        if not (raw[0::2] == _BININT1).all():
+            return None
+        deltas = raw[1::2].astype(np.int64)
+    else:
+        deltas = np.asarray(loads(data[:end + 1] + b"."), dtype=np.int64)
+        if len(deltas) != n:
+            return None
+    at = end + 3
+    op = data[at]
+    if op == _NONE:
+        return deltas, None
+    if op == _BINFLOAT:
+        return deltas, float(np.frombuffer(data, _FLOATS, count=1, offset=at + 1)[0])
+    stop = at + 1 + 9 * n
+    if op != _MARK or len(data) <= stop or data[stop] != _TUPLE:
+        return None
+    ops = np.frombuffer(data, np.uint8, count=9 * n, offset=at + 1)
+    if not (ops[0::9] == _BINFLOAT).all():
+        return None
+    weights = np.ndarray((n,), dtype=_FLOATS, buffer=data, offset=at + 2, strides=(9,))
+    return deltas, weights.astype(np.float32)
+
+
+LazyBlock = tuple[np.ndarray, np.ndarray, "Callable[[], list[bytes]] | list[bytes]"]
+
+
+def read_postings_lazily(reader, fieldname: str, term: str, fmt) -> Iterator[LazyBlock]:
+    """As :func:`read_postings_blocks` with values, but each block's values
+    come as a callable that reads them when first needed (or as the list,
+    where the block had to be unpickled whole): ids and weights are read
+    without unpickling the values, which most postings never need (only the
+    candidates the rerank looks at need positions).
+
+    The term's postings are read in one piece and walked block by block
+    (a 4-byte length, negative for the last block, the pickled block info,
+    then the data), without Whoosh's matcher and its reads a block."""
+    if not isinstance(reader, SegmentReader):
+        return
+    terms = reader._terms
+    try:
+        info = terms.term_info(fieldname, reader._text_to_bytes(fieldname, term))
+    except (KeyError, TermNotFound):
+        return
+    if info.is_inlined():
+        for ids, ws, vals in read_postings_blocks(reader, fieldname, term, fmt, True):
+            yield ids, ws, vals
+        return
+    postfile = terms._postfile
+    start, length = info.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves it a 1-tuple
+        length = length[0]
+    region = postfile.get(start, length)
+    if region[:4] != WHOOSH3_HEADER_MAGIC:
+        raise KBSearchError(f"unexpected postings layout for {term!r} in {fieldname!r}")
+    stream = io.BytesIO(region)
+    pos, last = 4, False
+    while not last and pos < len(region):
+        size = int.from_bytes(region[pos:pos + 4], "big", signed=True)
+        last, size = size < 0, abs(size)
+        stream.seek(pos + 4)
+        n, maxid, _, comp, _, _ = load_pickle(stream)
+        at, end = stream.tell(), pos + 4 + size
+        data = region[at:end]
+        if comp:
+            data = zlib.decompress(data)
+        fast = block_ids_weights(data, n)
+        if fast is not None and int(fast[0].sum()) == maxid:
+            deltas, weights = fast
+            vals = _values_loader(postfile, start + at, end - at, comp, n)
+        else:
+            deltas, weights, vals = loads(data)
+            deltas = np.asarray(deltas, dtype=np.int64)
+            vals = list(vals) if vals else [b""] * n
+        if weights is None:
+            ws = np.ones(n, dtype=np.float32)
+        elif isinstance(weights, float):
+            ws = np.full(n, weights, dtype=np.float32)
+        else:
+            ws = np.asarray(weights, dtype=np.float32)
+        yield np.cumsum(deltas), ws, vals
+        pos = end
+
+
+def _values_loader(postfile, offset: int, length: int, comp: int, n: int) -> "Callable[[], BlockValues]":
+    """Reads the block again when called: holding every block's bytes
+    meanwhile would take more memory than its decoded postings."""
+    def load() -> BlockValues:
+        data = postfile.get(offset, length)
+        return BlockValues(zlib.decompress(data) if comp else data, n)
+    return load
+
+
+_ENCODE = b"c_codecs\nencode\nq"
+
+
+class BlockValues:
+    """The values of one W3 block, each decoded when asked for.
+
+    Each value is pickled as ``_codecs.encode(<latin-1 text>, "latin1")``:
+    the first after the global's name and its memo slot, each later one
+    after a BINGET of that slot; the text is a BINUNICODE (``X``, a 4-byte
+    length, UTF-8). One split at those BINGETs cuts the block into one
+    piece a value; a block laid out otherwise is unpickled whole."""
+
+    __slots__ = ("_pieces",)
+
+    def __init__(self, data: bytes, n: int):
+        self._pieces = None
+        first = data.find(_ENCODE)
+        start = first + len(_ENCODE)
+        if first >= 0 and data[start + 1] == 0x58:  # memo slot, then X
+            pieces = data[start + 2:].split(b"h" + data[start:start + 1] + b"X")
+            if len(pieces) == n:
+                self._pieces = pieces
+        if self._pieces is None:
+            vals = loads(data)[2]
+            self._pieces = [None] + (list(vals) if vals else [b""] * n)
+
+    def __getitem__(self, k: int) -> bytes:
+        pieces = self._pieces
+        if pieces[0] is None:  # unpickled whole
+            return pieces[k + 1]
+        p = pieces[k]
+        return p[4:4 + int.from_bytes(p[:4], "little")].decode("utf-8").encode("latin-1")
+
+
+def prefix_postings(reader, fieldname: str, prefix: str, fmt) -> Iterator[tuple[str, np.ndarray]]:
+    """``(term, segment-local ids)`` for every term of ``fieldname`` in one
+    segment reader that starts with ``prefix``, deleted documents included:
+    each term's postings from the term info the prefix scan reads anyway
+    (inlined, for a term one document has), where Whoosh's
+    ``expand_prefix`` and ``postings`` would look every term up again."""
+    if not isinstance(reader, SegmentReader):
+        return
+    terms = reader._terms
+    pbytes = reader._text_to_bytes(fieldname, prefix)
+    for (fname, tbytes), info in terms.items_from(fieldname, pbytes):
+        if fname != fieldname or not tbytes.startswith(pbytes):
+            return
+        if info.is_inlined():
+            ids = np.asarray(info.inlined_postings()[0], dtype=np.int64)
+        else:
+            m = terms._codec.postings_reader(terms._postfile, info, fmt)
+            ids = np.fromiter(m.all_ids(), dtype=np.int64)
+        yield tbytes.decode("utf-8"), ids
+
+
+def positions_decoder(fmt) -> Callable[[bytes], list[int]]:
+    """How to decode one posting's positions in ``fmt``: for Whoosh's
+    ``Positions`` format (a 4-byte count, then the pickled list of gaps),
+    the gaps summed in C rather than in Whoosh's Python loop."""
+    if type(fmt) is not Positions:
+        return fmt.decoder("positions")
+
+    def decode(value: bytes) -> list[int]:
+        return list(accumulate(loads(value[4:] if value.endswith(b".") else value[4:] + b".")))
+    return decode

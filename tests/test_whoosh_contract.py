@@ -324,6 +324,50 @@ def test_lengths_and_postings_are_read_a_column_and_a_block_at_a_time(grown):
     assert r.doc_frequency("body", "event") > 128
     assert len(blocks) > 1 and all(len(b[0]) <= 128 for b in blocks)
     assert sum(len(b[0]) for b in blocks) == sum(len(b[2]) for b in blocks) == r.doc_frequency("body", "event")
+    # Read lazily: the same ids and weights, the values of every full block
+    # left undecoded (and then cut out of the block, not unpickled whole).
+    lazy = list(whoosh_internals.read_postings_lazily(r, "body", "event", fmt))
+    assert len(lazy) == len(blocks)
+    for (ids, ws, vals), (lids, lws, lvals) in zip(blocks, lazy):
+        assert ids.tolist() == lids.tolist() and ws.tolist() == lws.tolist()
+        assert callable(lvals) or len(ids) < 4
+        got = lvals() if callable(lvals) else lvals
+        assert [got[i] for i in range(len(ids))] == list(vals)
+        if callable(lvals):
+            assert isinstance(got, whoosh_internals.BlockValues) and got._pieces[0] is not None
+
+
+def test_positions_read_are_bounded_and_read_again_when_dropped(grown, monkeypatch):
+    eng = engine.Engine(grown.path)
+    monkeypatch.setattr(eng, "READ_POSTINGS", 100)
+    try:
+        common = sorted(eng.lexicon("body"), key=lambda t: -eng.doc_frequency("body", t))[:2]
+        a, b = (eng.postings("body", t) for t in common)
+        assert min(a.df, b.df) > 100
+        want = {d: grown.postings("body", common[0]).positions(d) for d in a.ids.tolist()}
+        assert {d: a.positions(d) for d in a.ids.tolist()} == want
+        assert a.read == a.df
+        for d in b.ids.tolist():
+            b.positions(d)
+        assert a.read == 0 and eng._read_postings_held == b.read  # a's blocks dropped, not the list
+        assert {d: a.positions(d) for d in a.ids.tolist()} == want
+    finally:
+        eng.close()
+
+
+def test_docnums_read_from_the_id_column_are_whoosh_first_ids(grown, monkeypatch):
+    # After ID_MAP_AFTER look-ups, docnum_for answers from the id column read
+    # at once: the same live documents (the grown index has a deletion).
+    ids = list(grown._searcher.reader().column_reader("id")) + ["Q1", "nosuch"]
+    one_by_one = {i: grown.docnum_for(i) for i in ids}
+    assert grown._id_map is None and any(d is None for d in one_by_one.values())
+    fresh = engine.Engine(grown.path)
+    monkeypatch.setattr(fresh, "ID_MAP_AFTER", 0)
+    try:
+        assert {i: fresh.docnum_for(i) for i in ids} == one_by_one
+        assert fresh._id_map
+    finally:
+        fresh.close()
 
 
 def test_engine_reads_an_empty_index(tmp_path):

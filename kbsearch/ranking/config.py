@@ -29,6 +29,7 @@ class RankingConfig:
     compounds: float = 1.0               # the one word the archive writes for two typed apart ("mind maze": MindMaze) counts this much
     anchor_weight: float = 4.0           # a citing article's topic naming a query word counts as this many occurrences
     topic_as_title: float = 1.0          # ... and counts this much towards the title share, as if the title had it
+    prune: bool = True                   # score only the documents that can reach the top (exact: ranking.prune)
     # Rerank: the best documents of the first pass, re-scored on evidence.
     rerank_depth: int = 100              # documents re-scored after the first pass
     citations: float = 0.05              # citation prior: 1 + w·ln(1 + articles citing it)

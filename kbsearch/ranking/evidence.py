@@ -49,6 +49,10 @@ class Evidence:
 
     def positions(self, docnum: int) -> set[int]:
         out: set[int] = set()
+        if len(self.postings) > 1:  # most candidates lack most alternatives: one look-up says which
+            i = int(self.ids.searchsorted(docnum))
+            if i >= len(self.ids) or self.ids[i] != docnum:
+                return out
         for _, p, _ in self.postings:
             out.update(p.positions(docnum))
         return out
@@ -169,30 +173,70 @@ def _bare_name_df(eng: engine.Engine, token: str) -> int:
     return eng.doc_frequency(terms.TEXT_FIELDS[0], stem(name) if name.isalpha() else name)
 
 
-def add_title(eng: engine.Engine, cfg: RankingConfig, ev: Evidence, title: np.ndarray, in_title: np.ndarray,
-              share: float = 1.0) -> None:
+def add_title(eng: engine.Engine, cfg: RankingConfig, ev: Evidence, rows: "Rows", title: np.ndarray,
+              in_title: np.ndarray, share: float = 1.0) -> None:
     """Add ``ev``'s idf to the title share of documents whose title has the
     word (times the weight of the alternative that is there), or whose
     citing articles name it in the topic they give them: a topic is what
     another author would title the article. ``in_title`` counts the word
-    (at that weight) where the title itself has it."""
+    (at that weight) where the title itself has it. ``title`` and
+    ``in_title`` hold one value per scored document (``rows``)."""
     if len(ev.postings) == 1 and ev.postings[0][2] == 1.0 and not (ev.anchored and cfg.topic_as_title):
         tp = eng.postings("title", ev.term)
         if tp is not None:
-            title[tp.ids] += share * ev.idf
-            in_title[tp.ids] += 1.0
+            at = rows.of(tp.ids)
+            title[at] += share * ev.idf
+            in_title[at] += 1.0
         return
-    best = np.zeros(len(title), dtype=np.float32)
+    best = np.zeros(len(rows.docs), dtype=np.float32)
     for t, _, w in ev.postings:
         tp = eng.postings("title", t)
         if tp is not None:
-            best[tp.ids] = np.maximum(best[tp.ids], w)
+            at = rows.of(tp.ids)
+            best[at] = np.maximum(best[at], w)
     in_title += best
     if cfg.topic_as_title and ev.anchored:
-        docs = np.fromiter(ev.anchored.keys(), dtype=np.int64, count=len(ev.anchored))
-        best[docs] = np.maximum(best[docs], cfg.topic_as_title * np.minimum(
-            1.0, np.fromiter(ev.anchored.values(), dtype=np.float32, count=len(docs))))
+        cited = np.fromiter(ev.anchored.keys(), dtype=np.int64, count=len(ev.anchored))
+        counts = np.fromiter(ev.anchored.values(), dtype=np.float32, count=len(cited))
+        at, counts = rows.weights(cited, counts)
+        best[at] = np.maximum(best[at], cfg.topic_as_title * np.minimum(1.0, counts))
     title += share * ev.idf * best
+
+
+def union(*ids: np.ndarray) -> np.ndarray:
+    """The ascending union of ascending docnum arrays (a sort, where
+    ``np.union1d`` hashes: several times slower on docnums)."""
+    if len(ids) == 1:
+        return ids[0]
+    every = np.sort(np.concatenate(ids))
+    if len(every) < 2:
+        return every
+    keep = np.empty(len(every), dtype=bool)
+    keep[0] = True
+    np.not_equal(every[1:], every[:-1], out=keep[1:])
+    return every[keep]
+
+
+class Rows:
+    """The rows of the documents a stage scores (``docs``, ascending) in
+    its per-document arrays: a postings list's documents are looked up with
+    one gather, however long the list."""
+
+    def __init__(self, docs: np.ndarray, n_docs: int):
+        self.docs = docs
+        self._row = np.full(n_docs, -1, dtype=np.int32)
+        self._row[docs] = np.arange(len(docs), dtype=np.int32)
+
+    def of(self, ids: np.ndarray) -> np.ndarray:
+        """The rows of the documents of ``ids`` that are scored."""
+        r = self._row[ids]
+        return r[r >= 0]
+
+    def weights(self, ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(rows, weights)`` of the documents of ``ids`` that are scored."""
+        r = self._row[ids]
+        hit = r >= 0
+        return r[hit], weights[hit]
 
 
 def anchor_counts(eng: engine.Engine, key: str, excluded: np.ndarray) -> dict[int, int]:
@@ -358,10 +402,22 @@ def shown_whole(eng: engine.Engine, cfg: RankingConfig, found: dict[str, Evidenc
     return bool(ends)
 
 
+# Parsed articles kept per open index: the head stage and the hits' snippets
+# parse the same few, and the best matches of one query come back in others.
+ARTICLE_CACHE = 256
+
+
 def article(eng: engine.Engine, docnum: int, citations: bool = True) -> Article:
     """The article stored for ``docnum``, parsed (without the articles it
-    cites, unless ``citations``)."""
-    return parse_article(engine.unpack_text(eng.stored(docnum)["raw"]), citations=citations)
+    cites, unless ``citations``; those are kept, not to be changed)."""
+    if citations:
+        return parse_article(engine.unpack_text(eng.stored(docnum)["raw"]), citations=True)
+    cache = eng.memo("article")
+    art = cache.get(docnum)
+    if art is None:
+        art = engine.keep(cache, docnum, parse_article(engine.unpack_text(eng.stored(docnum)["raw"]),
+                                                       citations=False), ARTICLE_CACHE)
+    return art
 
 
 def message_cover(eng: engine.Engine, found: dict[str, Evidence], docnum: int, art: Article | None = None) -> float:

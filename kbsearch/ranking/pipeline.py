@@ -1,8 +1,9 @@
 """The ranking of free text, in stages, recording each hit's breakdown.
 
-1. **First pass**, every document: BM25 over the ``body`` composite (the
-   topics citing articles give count as occurrences) × coordination ×
-   title × title cover.
+1. **First pass**, every document that could reach the top (the others are
+   pruned: :mod:`.prune`): BM25 over the ``body`` composite (the topics
+   citing articles give count as occurrences) × coordination × title ×
+   title cover.
 2. **Rerank**, the best ``rerank_depth``: × citation prior × phrase ×
    proximity, and × topic authority for a query of few words.
 3. **Reading**: when an article that could reach the top ``quote_scope``
@@ -28,6 +29,7 @@ from .. import engine
 from ..article import Article
 from ..thesaurus import QueryTerm
 from . import evidence as ev
+from . import prune
 from .config import DEFAULT, RankingConfig
 from .factors import (AUTHORITY, CITATIONS, COORDINATION, EXACT, FACTORS, LEAD_COVER, MESSAGE_COVER, PHRASE, PROXIMITY,
                       QUOTED, SHOWN, SUBJECT, SYMPTOMS_QUOTE, TITLE, TITLE_COVER, WORDS, Applied, Breakdown,
@@ -51,12 +53,15 @@ class Ranking:
 
 @dataclass
 class _FirstPass:
-    """The first pass's arrays (one value per document), kept for the later stages."""
+    """The first pass's values for the documents it scored (``docs``,
+    ascending; every match, or those pruning left that can reach the top),
+    kept for the later stages, and which documents match at all."""
 
     found: dict[str, ev.Evidence]
     terms: list[QueryTerm]
     pairs: list[tuple[str, str, int]]
     linked: list[set[int]]
+    docs: np.ndarray
     bm25: np.ndarray
     matched: np.ndarray
     n_words: int
@@ -66,6 +71,27 @@ class _FirstPass:
     title_cover: np.ndarray
     title_factor: np.ndarray
     final: np.ndarray
+    # Of ``docs``: live and not excluded; and also within the filter.
+    counted: np.ndarray
+    allowed: np.ndarray
+    # Every document: matches a query word, is live, not excluded, within the filter.
+    matches: np.ndarray
+    total: int
+
+    def rows(self, docnums: list[int]) -> dict[int, int]:
+        """``{docnum: row}``: where each of ``docnums`` stands in ``docs``."""
+        return dict(zip(docnums, np.searchsorted(self.docs, np.asarray(docnums, dtype=np.int64)).tolist()))
+
+    def best(self, n: int, among: np.ndarray) -> np.ndarray:
+        """The docnums of the ``n`` best scores of the rows ``among`` (a
+        mask) with a score above 0, in no particular order."""
+        rows = np.flatnonzero(among)
+        n = min(n, len(rows))
+        if n <= 0:
+            return np.zeros(0, dtype=np.int64)
+        scores = self.final[rows]
+        top = rows[np.argpartition(-scores, n - 1)[:n]]
+        return self.docs[top[self.final[top] > 0]]
 
 
 @dataclass
@@ -83,49 +109,110 @@ class _Record:
     head: dict[int, tuple[float, float]] = field(default_factory=dict)
 
 
-def first_pass(eng: engine.Engine, cfg: RankingConfig, qterms: list[QueryTerm],
-               excluded: np.ndarray) -> _FirstPass | None:
-    """Stage 1 for every document; None when no query word is in the index."""
+def first_pass(eng: engine.Engine, cfg: RankingConfig, qterms: list[QueryTerm], excluded: np.ndarray,
+               k: int = 0, allowed: np.ndarray | None = None) -> _FirstPass | None:
+    """Stage 1 for every document that could reach the top ``k`` within
+    ``allowed`` (and the whole index's top ``cfg.authority_depth``, when the
+    authority counts), all matches when not pruning (:mod:`.prune`); None
+    when no query word is in the index."""
     share, n_words = ev.typed_words(cfg, qterms)
-    n_docs = eng.doc_count_all
-    scores = np.zeros(n_docs, dtype=np.float32)
-    matched = np.zeros(n_docs, dtype=np.float32)
-    lengths = eng.field_lengths("body")
-    norm = cfg.k1 * (1 - cfg.b + cfg.b * lengths / eng.avg_field_length("body"))
     found = ev.gather(eng, cfg, qterms, excluded)
     if not found:
         return None
-    title = np.zeros(n_docs, dtype=np.float32)
-    in_title = np.zeros(n_docs, dtype=np.float32)
+    evs = list(found.values())
     idf_sum = 0.0
-    for e in found.values():
-        part = e.share = share.get(e.term, 1.0)
-        idf_sum += part * e.idf
-        ids, w = e.ids, e.weights
-        scores[ids] += part * e.idf * w * (cfg.k1 + 1) / (w + norm[ids])
-        matched[ids] += part
-        ev.add_title(eng, cfg, e, title, in_title, part)
+    for e in evs:
+        e.share = share.get(e.term, 1.0)
+        idf_sum += e.share * e.idf
+    rare = ev.exact_tokens(eng, cfg, qterms, found) if cfg.exact else []
+    matches = np.zeros(eng.doc_count_all, dtype=bool)
+    for e in evs:
+        matches[e.ids] = True
+    live = eng.live_mask()
+    if live is not None:
+        matches &= live
+    matches[excluded] = False
+    counted_all = matches.copy() if allowed is not None else matches
+    if allowed is not None:
+        matches &= allowed
+    total = int(np.count_nonzero(matches))
+    norm = eng.bm25_norm(cfg.k1, cfg.b)
+    if prune.applies(cfg) and len(evs) > 1:
+        pool = cfg.authority_depth if cfg.authority and describes(cfg, n_words) < 1.0 else 0
+        shortest = float(norm.min()) if len(norm) else 0.0
+        bounds = {id(e): prune.term_bound(cfg, e, shortest) for e in evs}
+        order = sorted(evs, key=lambda e: bounds[id(e)])
+        title_w = prune.title_weight(cfg, found)
+        # The essential words, from the highest bound down, until the rest cannot reach the top.
+        i = len(order) - 1
+        docs = order[i].ids
+        while i > 0 and len(docs) < max(k, cfg.rerank_depth, pool):
+            i -= 1
+            docs = ev.union(docs, order[i].ids)
+        sc = _score(eng, cfg, evs, rare, docs, norm, n_words, idf_sum, counted_all, matches)
+        while i > 0:
+            # The k-th best so far only rises as documents are added: the
+            # words it leaves out now can be left out of the final set too.
+            need = min(prune.kth_best(sc.final[sc.allowed], max(k, cfg.rerank_depth)),
+                       prune.kth_best(sc.final[sc.counted], pool))
+            j = i
+            while j > 0 and prune.outside_bound(cfg, order[:j], [bounds[id(e)] for e in order[:j]], n_words,
+                                                idf_sum, rare, title_w) >= need:
+                j -= 1
+            if j == i:
+                break
+            docs = ev.union(docs, *(e.ids for e in order[j:i]))
+            i = j
+            sc = _score(eng, cfg, evs, rare, docs, norm, n_words, idf_sum, counted_all, matches)
+    else:
+        docs = np.flatnonzero(counted_all)
+        sc = _score(eng, cfg, evs, rare, docs, norm, n_words, idf_sum, counted_all, matches)
+    pairs = ev.pairs_of(qterms, found)
+    sc.found, sc.terms, sc.pairs, sc.linked = found, qterms, pairs, ev.topic_pairs(eng, cfg, pairs, excluded)
+    sc.matches, sc.total = matches, total
+    return sc
+
+
+def _score(eng: engine.Engine, cfg: RankingConfig, evs: list[ev.Evidence], rare: list[ev.Evidence],
+           docs: np.ndarray, norm: np.ndarray, n_words: int, idf_sum: float, counted: np.ndarray,
+           allowed: np.ndarray) -> _FirstPass:
+    """The first pass over ``docs`` (ascending docnums): the same float32
+    operations, in the same order, as over every document."""
+    n = len(docs)
+    scores = np.zeros(n, dtype=np.float32)
+    matched = np.zeros(n, dtype=np.float32)
+    title = np.zeros(n, dtype=np.float32)
+    in_title = np.zeros(n, dtype=np.float32)
+    dnorm = norm[docs]
+    rows = ev.Rows(docs, len(norm))
+    for e in evs:
+        at, w = rows.weights(e.ids, e.weights)
+        part = e.share
+        scores[at] += part * e.idf * w * (cfg.k1 + 1) / (w + dnorm[at])
+        matched[at] += part
+        ev.add_title(eng, cfg, e, rows, title, in_title, part)
     title /= idf_sum
-    cover = np.minimum(1.0, in_title / np.maximum(eng.field_lengths("title"), 1.0))
+    cover = np.minimum(1.0, in_title / np.maximum(eng.field_lengths("title")[docs], 1.0))
     by_share, by_cover = TITLE.value(cfg, title), TITLE_COVER.value(cfg, cover)
     title_factor = by_share * by_cover
     coordination = COORDINATION.value(cfg, matched, n_words)
     final = scores * coordination * title_factor
     exact = None
-    if cfg.exact and (rare := ev.exact_tokens(eng, cfg, qterms, found)):
-        has = np.zeros(n_docs, dtype=np.float32)
+    if rare:
+        has = np.zeros(n, dtype=np.float32)
         for e in rare:
-            has[e.ids] += e.idf
+            has[rows.of(e.ids)] += e.idf
         exact = EXACT.value(cfg, has / sum(e.idf for e in rare))
         final *= exact
-    pairs = ev.pairs_of(qterms, found)
-    return _FirstPass(found, qterms, pairs, ev.topic_pairs(eng, cfg, pairs, excluded), scores, matched, n_words,
-                      coordination, exact, by_share, by_cover, title_factor, final)
+    counted_rows = counted[docs] & (matched > 0)
+    final[~counted_rows] = 0.0
+    return _FirstPass({}, [], [], [], docs, scores, matched, n_words, coordination, exact, by_share, by_cover,
+                      title_factor, final, counted_rows, counted_rows & allowed[docs], allowed, 0)
 
 
 def rank(eng: engine.Engine, qterms: list, k: int, cfg: RankingConfig = DEFAULT,
          allowed: np.ndarray | None = None, excluded: np.ndarray | None = None) -> Ranking:
-    """Score every document for the OR of the query's words and return the
+    """Rank the documents for the OR of the query's words and return the
     top ``k`` (see the module docstring for the stages).
 
     ``qterms``: the analysed query (:class:`QueryTerm`, or plain
@@ -136,31 +223,27 @@ def rank(eng: engine.Engine, qterms: list, k: int, cfg: RankingConfig = DEFAULT,
     qterms = [q if isinstance(q, QueryTerm) else QueryTerm(*q) for q in qterms]
     if excluded is None:
         excluded = np.zeros(0, dtype=np.int64)
-    sc = first_pass(eng, cfg, qterms, excluded)
+    sc = first_pass(eng, cfg, qterms, excluded, k, allowed)
     if sc is None:
         return Ranking([], 0)
-    matched, final = _counted(eng, sc, excluded)
     ramp = describes(cfg, sc.n_words)
     # The whole index's best matches, whatever the filter: what the KB says about the topic.
-    pool = _pool(cfg, final) if cfg.authority and ramp < 1.0 else None
-    if allowed is not None:
-        matched[~allowed] = 0
-        final[~allowed] = 0.0
-    total = int(np.count_nonzero(matched))
+    pool = np.sort(sc.best(cfg.authority_depth, sc.counted)) if cfg.authority and ramp < 1.0 else None
+    total = sc.total
     if total == 0:
         return Ranking([], 0, found=sc.found)
     depth = min(max(k, cfg.rerank_depth), total)
-    top = np.argpartition(-final, depth - 1)[:depth]
-    top = top[final[top] > 0].tolist()
+    top = sc.best(depth, sc.allowed).tolist()
+    row = sc.rows(top)
     rec = _Record()
     cited = ev.cited_by(eng, top, excluded)
     prior = CITATIONS.value(cfg, cited)
     rec.cited, rec.prior = dict(zip(top, cited.tolist())), dict(zip(top, prior.tolist()))
-    ranked = [(float(final[d]) * pr, d) for d, pr in zip(top, prior.tolist())]
+    ranked = [(float(sc.final[row[d]]) * pr, d) for d, pr in zip(top, prior.tolist())]
     depth = max(k, cfg.lead_depth)
     out, quoted = _rescore(eng, cfg, sc, ranked, depth, rec)
     if quoted:
-        out, _ = _rescore(eng, cfg, sc, [(s / float(sc.title_factor[d]), d) for s, d in ranked], depth, rec,
+        out, _ = _rescore(eng, cfg, sc, [(s / float(sc.title_factor[row[d]]), d) for s, d in ranked], depth, rec,
                           quoted=True)
         return _ranking(cfg, sc, rec, out[:k], total, QUOTED)
     # A topic's authority, once the query is known not to be a quoted message
@@ -186,27 +269,6 @@ def rank(eng: engine.Engine, qterms: list, k: int, cfg: RankingConfig = DEFAULT,
         head.append(engine.Candidate(c.docnum, c.score * (cover * subject)))
     head.sort(key=lambda c: -c.score)
     return _ranking(cfg, sc, rec, (head + out[cfg.lead_depth:])[:k], total, reading)
-
-
-def _counted(eng: engine.Engine, sc: _FirstPass, excluded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``sc``'s match counts and scores, zero (in place) for deleted and
-    excluded documents."""
-    live = eng.live_mask()
-    if live is not None:
-        sc.matched[~live] = 0
-    sc.matched[excluded] = 0
-    sc.final[sc.matched == 0] = 0.0
-    return sc.matched, sc.final
-
-
-def _pool(cfg: RankingConfig, final: np.ndarray) -> np.ndarray:
-    """The best ``cfg.authority_depth`` documents of a first pass (``final``:
-    zero for those that do not count), in docnum order."""
-    n = min(cfg.authority_depth, int(np.count_nonzero(final)))
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    best = np.argpartition(-final, n - 1)[:n]
-    return np.sort(best[final[best] > 0])
 
 
 def _authority(eng: engine.Engine, cfg: RankingConfig, docnums: list[int], pool: np.ndarray | None, ramp: float,
@@ -287,18 +349,20 @@ def _head_factors(eng: engine.Engine, cfg: RankingConfig, found: dict[str, ev.Ev
 def _ranking(cfg: RankingConfig, sc: _FirstPass, rec: _Record, hits: list[engine.Candidate], total: int,
              reading: str) -> Ranking:
     """The :class:`Ranking`, with each hit's breakdown from what the stages recorded."""
-    out = Ranking(hits, total, reading, sc.found, matches=sc.matched > 0)
+    out = Ranking(hits, total, reading, sc.found, matches=sc.matches)
+    row = sc.rows([c.docnum for c in hits])
     for c in hits:
         d = c.docnum
+        r = row[d]
         ph, px = rec.evidence.get(d, (1.0, 1.0))
         sq, mc = rec.quote.get(d, (1.0, 1.0))
-        values = {COORDINATION: float(sc.coordination[d]), TITLE: float(sc.title[d]),
-                  TITLE_COVER: float(sc.title_cover[d]), SYMPTOMS_QUOTE: sq, MESSAGE_COVER: mc,
+        values = {COORDINATION: float(sc.coordination[r]), TITLE: float(sc.title[r]),
+                  TITLE_COVER: float(sc.title_cover[r]), SYMPTOMS_QUOTE: sq, MESSAGE_COVER: mc,
                   PHRASE: ph, PROXIMITY: px, CITATIONS: rec.prior[d], AUTHORITY: rec.authority.get(d, 1.0)}
         if d in rec.head:
             values[LEAD_COVER], values[SUBJECT] = rec.head[d]
         if sc.exact is not None:
-            values[EXACT] = float(sc.exact[d])
+            values[EXACT] = float(sc.exact[r])
         nearby = int(rec.nearby.get(d, 0))
         factors = []
         for f in FACTORS:
@@ -314,7 +378,7 @@ def _ranking(cfg: RankingConfig, sc: _FirstPass, rec: _Record, hits: list[engine
             elif f is AUTHORITY:
                 note = ""
             factors.append(Applied(f.name, values.get(f, 1.0), f.applies(reading) and f in values, note))
-        counts = {"matched": f"{float(sc.matched[d]):.3g}/{sc.n_words}", "cited_by": int(rec.cited[d]),
+        counts = {"matched": f"{float(sc.matched[r]):.3g}/{sc.n_words}", "cited_by": int(rec.cited[d]),
                   "cited_nearby": nearby}
-        out.breakdowns[d] = Breakdown(reading, "bm25", float(sc.bm25[d]), factors, counts)
+        out.breakdowns[d] = Breakdown(reading, "bm25", float(sc.bm25[r]), factors, counts)
     return out
