@@ -1,7 +1,7 @@
 """kbsearch at N times the archive: make an N× archive, build it, and print the table.
 
     python benchmarks/scale.py [--archive DIR] [--work DIR] [--factor 4]
-                               [--make-only] [--skip-build] [--skip-queries]
+                               [--make-only]
 
 The N× archive (``WORK/xN``) is the archive itself (hard links) plus N−1
 copies whose articles have new ids: copy k gives each archive id the k-th
@@ -14,13 +14,15 @@ each archive id to its copies' ids.
 
 Sections of the table, each a function of its own:
 
-- build (``--skip-build`` leaves it out): a full ``kbsearch index`` at 1×
+- build: a full ``kbsearch index`` at 1×
   and N× (wall time; CPU time of every process, which other load on the
   machine changes less than wall time; peak RSS of the largest process, as GNU ``time``
   reports it and the target counts it, and of the whole process tree,
   summed from ``/proc`` every 50 ms), and the SQLite FTS5 build of the same
   parsed 1× text (``peers.py build-fts5``);
-- queries (``--skip-queries``): not measured here yet.
+- queries: ``speed.py --index WORK/build/x1-index --index4
+  WORK/build/xN-index`` alternates the same queries between the two
+  indexes this script builds, in one process, beside FTS5.
 """
 
 from __future__ import annotations
@@ -236,14 +238,6 @@ def _row(name: str, value: str, target: str = "—", met: bool | None = None) ->
     return [name, value, target, "—" if met is None else ("yes" if met else "no")]
 
 
-# --- queries --------------------------------------------------------------------
-
-def query_section(archive: str, scaled: Path, work: Path, factor: int) -> list[list[str]]:
-    """Rows of query latency at 1× and N×: none yet."""
-    peers.log("queries: not measured by this script yet")
-    return []
-
-
 # --- the run --------------------------------------------------------------------
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -251,8 +245,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     peers.add_common_args(ap)
     ap.add_argument("--factor", type=int, default=4, help="N: the archive plus N−1 copies (default 4)")
     ap.add_argument("--make-only", action="store_true", help="make WORK/xN and stop")
-    ap.add_argument("--skip-build", action="store_true", help="leave the build section out")
-    ap.add_argument("--skip-queries", action="store_true", help="leave the query section out")
     args = ap.parse_args(argv)
     if args.factor < 1:
         ap.error("--factor must be at least 1")
@@ -265,11 +257,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     scaled = make_archive(args.archive, args.work / f"x{args.factor}", args.factor)
     if args.make_only:
         return
-    rows: list[list[str]] = []
-    if not args.skip_build:
-        rows += build_section(args.archive, scaled, args.work, args.factor)
-    if not args.skip_queries:
-        rows += query_section(args.archive, scaled, args.work, args.factor)
+    rows = build_section(args.archive, scaled, args.work, args.factor)
     peers.print_table(["figure", "value", "target", "met"], rows)
 
 
