@@ -292,6 +292,16 @@ def deleted_docs(reader) -> frozenset[int]:
 PostingsBlock = tuple[np.ndarray, np.ndarray, "list[bytes] | None"]
 
 
+def block_weights(weights, n: int) -> np.ndarray:
+    """A W3 block's weights as float32: Whoosh stores None when every weight
+    is 1 and one float when they are all equal."""
+    if weights is None:
+        return np.ones(n, dtype=np.float32)
+    if isinstance(weights, float):
+        return np.full(n, weights, dtype=np.float32)
+    return np.asarray(weights, dtype=np.float32)
+
+
 def read_postings_blocks(reader, fieldname: str, term: str, fmt, values: bool) -> Iterator[PostingsBlock]:
     """The postings of ``term`` in one segment reader, deleted documents
     included, a block at a time: ``(ids, weights, encoded values)``, ids as
@@ -313,13 +323,7 @@ def read_postings_blocks(reader, fieldname: str, term: str, fmt, values: bool) -
             m._read_data()
             deltas, weights, vals = m._data
             n = len(deltas)
-            if weights is None:
-                ws = np.ones(n, dtype=np.float32)
-            elif isinstance(weights, float):
-                ws = np.full(n, weights, dtype=np.float32)
-            else:
-                ws = np.asarray(weights, dtype=np.float32)
-            yield (np.cumsum(np.asarray(deltas, dtype=np.int64)), ws,
+            yield (np.cumsum(np.asarray(deltas, dtype=np.int64)), block_weights(weights, n),
                    (vals if vals else [b""] * n) if values else None)
             m._next_block()
     else:  # short lists stored inline in the term dictionary
@@ -428,13 +432,7 @@ def read_postings_lazily(reader, fieldname: str, term: str, fmt) -> Iterator[Laz
             deltas, weights, vals = loads(data)
             deltas = np.asarray(deltas, dtype=np.int64)
             vals = list(vals) if vals else [b""] * n
-        if weights is None:
-            ws = np.ones(n, dtype=np.float32)
-        elif isinstance(weights, float):
-            ws = np.full(n, weights, dtype=np.float32)
-        else:
-            ws = np.asarray(weights, dtype=np.float32)
-        yield np.cumsum(deltas), ws, vals
+        yield np.cumsum(deltas), block_weights(weights, n), vals
         pos = end
 
 
